@@ -1,0 +1,59 @@
+"""Run a backend over the eval set and score it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from eval.compare import FieldResult, compare_document
+from eval.dataset import DATA_DIR, EvalCase, load_cases
+from eval.evaluators import DEFAULT_EVALUATORS, Evaluator, Mismatches
+from extractor.errors import FormexError
+from extractor.pipeline import extract_file
+from extractor.settings import Settings
+
+
+@dataclass
+class EvalReport:
+    backend: str
+    documents: int
+    forms_gold: int
+    forms_predicted: int
+    seconds: float
+    metrics: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"backend": self.backend, "documents": self.documents, "forms_gold": self.forms_gold,
+                "forms_predicted": self.forms_predicted, "seconds": round(self.seconds, 3),
+                "metrics": self.metrics, "errors": self.errors}
+
+
+def predict(case: EvalCase, settings: Settings) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    try:
+        result = extract_file(case.text_path, settings=settings)
+    except FormexError as exc:
+        return [], {"document": case.name, **exc.as_dict()}
+    return [f.form.model_dump(mode="json") for f in result.forms], None
+
+
+def run_eval(settings: Settings, data_dir: Path | str = DATA_DIR, *, detail: bool = False,
+             evaluators: Sequence[Evaluator] = DEFAULT_EVALUATORS) -> EvalReport:
+    cases = load_cases(data_dir)
+    started = time.perf_counter()
+    results: list[FieldResult] = []
+    errors: list[dict[str, Any]] = []
+    predicted_forms = 0
+    for case in cases:
+        pred, error = predict(case, settings)
+        if error:
+            errors.append(error)
+        predicted_forms += len(pred)
+        results.extend(compare_document(case.name, case.gold, pred))
+    report = EvalReport(settings.backend, len(cases), sum(len(c.gold) for c in cases), predicted_forms,
+                        time.perf_counter() - started, errors=errors)
+    for evaluator in (*evaluators, *((Mismatches(),) if detail else ())):
+        report.metrics[evaluator.name] = evaluator.evaluate(results)
+    return report

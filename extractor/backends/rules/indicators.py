@@ -1,0 +1,274 @@
+"""Rebuild the indicator table from OCR rows.
+
+Rows are read by what their cells are, not by column: level labels are peeled off the
+left, a self-evaluation row is anchored on its two score cells (分值, 得分), and lines
+without an anchor are fragments of a neighbouring row (a cell split over a page break)
+or level labels printed on a line of their own. Levels are then carried down the
+table the way merged cells are read, with the framework filling a dropped level 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from extractor.backends.rules.cells import (
+    is_number_cell,
+    looks_like_actual,
+    looks_like_short_target,
+    looks_like_value,
+    unbalanced,
+)
+from extractor.framework import (
+    Label,
+    is_section_label,
+    is_suffix_fragment,
+    level2_from_name,
+    only_child,
+    parent_of,
+    resolve_label,
+)
+from extractor.layout import Cell, Line
+
+SATISFACTION_L1 = "满意度指标"
+SATISFACTION_WORD = "满意"
+
+
+@dataclass
+class RowDraft:
+    """One indicator row as read, before levels are resolved."""
+
+    line: int
+    labels: list[Label] = field(default_factory=list)
+    name: list[Cell] = field(default_factory=list)
+    target: list[Cell] = field(default_factory=list)
+    actual: list[Cell] = field(default_factory=list)
+    weight: Cell | None = None
+    score: Cell | None = None
+    note: list[Cell] = field(default_factory=list)
+    level1: str | None = None
+    level2: str | None = None
+    label_cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def name_key(self) -> str:
+        return "".join(c.key for c in self.name)
+
+    def text_fields(self) -> dict[str, list[Cell]]:
+        return {"name": self.name, "target": self.target, "actual": self.actual, "deviation_note": self.note}
+
+
+@dataclass
+class LabelState:
+    level1: str | None = None
+    level2: str | None = None
+
+
+def peel_labels(cells: Sequence[Cell], state: LabelState) -> tuple[list[Label], list[Cell], list[Cell], bool]:
+    """Split leading label cells from the rest.
+
+    Returns (labels, label_cells, rest, continuation); ``continuation`` is True when the
+    row starts with the tail of a label split from the row above (``指标`` after ``效益``).
+    """
+    labels: list[Label] = []
+    label_cells: list[Cell] = []
+    continuation = False
+    i = 0
+    while i < len(cells):
+        cell = cells[i]
+        if i == 0 and is_suffix_fragment(cell.text):
+            continuation = True
+        elif continuation and _continues_label(cell, state):
+            pass
+        elif is_section_label(cell.text) and not labels:
+            pass
+        else:
+            hint = next((l.name for l in labels if l.level == 1), state.level1)
+            label = resolve_label(cell.text, hint)
+            if label is None:
+                break
+            labels.append(label)
+        label_cells.append(cell)
+        i += 1
+    return labels, label_cells, list(cells[i:]), continuation
+
+
+def _continues_label(cell: Cell, state: LabelState) -> bool:
+    k = cell.key
+    return is_suffix_fragment(cell.text) or any(name and name.endswith(k) and name != k or name == k for name in (state.level1, state.level2))
+
+
+def find_score_anchor(cells: Sequence[Cell]) -> int | None:
+    """Index of the 分值 cell: the last two adjacent plain numbers of the row."""
+    for i in range(len(cells) - 2, -1, -1):
+        if is_number_cell(cells[i]) and is_number_cell(cells[i + 1]):
+            if not any(is_number_cell(c) for c in cells[i + 2:]):
+                return i
+    return None
+
+
+def assign_self_evaluation_cells(draft: RowDraft, rest: list[Cell]) -> None:
+    """name / target / actual from the cells left of the scores."""
+    if len(rest) >= 3:
+        draft.name, draft.target, draft.actual = list(rest[:-2]), [rest[-2]], [rest[-1]]
+    elif len(rest) == 2:
+        first, second = rest
+        if looks_like_value(first):
+            draft.target, draft.actual = [first], [second]
+        elif looks_like_actual(second) or not looks_like_short_target(second):
+            draft.name, draft.actual = [first], [second]
+        else:
+            draft.name, draft.target = [first], [second]
+    elif len(rest) == 1:
+        (draft.actual if looks_like_actual(rest[0]) else draft.name).append(rest[0])
+
+
+def assign_declaration_cells(draft: RowDraft, rest: list[Cell]) -> None:
+    if len(rest) >= 2:
+        draft.name, draft.target = list(rest[:-1]), [rest[-1]]
+    elif rest:
+        draft.name = [rest[0]]
+
+
+def attach_fragments(fragments: list[Cell], previous: RowDraft) -> None:
+    """Append the cells of a continuation line to the fields of the row above, by column."""
+    slots = [(f, cells) for f, cells in previous.text_fields().items() if cells]
+    for cell in fragments:
+        if not slots:
+            previous.name.append(cell)
+            continue
+        _, cells = min(slots, key=lambda s: (abs(s[1][0].col - cell.col), -s[1][0].col))
+        cells.append(cell)
+
+
+def needs_prefix(draft: RowDraft) -> bool:
+    """A row that lacks its name: the fragments above it are its beginning."""
+    return not draft.name
+
+
+def read_self_evaluation_rows(lines: Sequence[Line]) -> list[RowDraft]:
+    state = LabelState()
+    drafts: list[RowDraft] = []
+    pending: list[Cell] = []
+    pending_labels: list[Label] = []
+    for line in lines:
+        anchor = find_score_anchor(line.cells)
+        head = line.cells if anchor is None else line.cells[:anchor]
+        labels, label_cells, rest, _ = peel_labels(head, state)
+        if anchor is None:
+            if rest:
+                pending.extend(rest)
+            elif labels:
+                pending_labels = labels
+            _update_state(state, labels)
+            continue
+        draft = RowDraft(line=line.number, labels=pending_labels + labels, label_cells=label_cells)
+        pending_labels = []
+        assign_self_evaluation_cells(draft, rest)
+        draft.weight, draft.score = line.cells[anchor], line.cells[anchor + 1]
+        draft.note = list(line.cells[anchor + 2:])
+        if pending:
+            _place_pending(pending, drafts, draft)
+            pending = []
+        _update_state(state, draft.labels)
+        drafts.append(draft)
+    if pending and drafts:
+        attach_fragments(pending, drafts[-1])
+    return drafts
+
+
+def _place_pending(pending: list[Cell], drafts: list[RowDraft], draft: RowDraft) -> None:
+    previous = drafts[-1] if drafts else None
+    if needs_prefix(draft) or previous is None or not _is_open(previous) and _fits_as_prefix(pending, draft):
+        draft.name[:0] = pending
+    else:
+        attach_fragments(pending, previous)
+
+
+def _is_open(draft: RowDraft) -> bool:
+    """A row whose printed cells look cut off (an unclosed bracket, a missing value)."""
+    return any(unbalanced("".join(c.text for c in cells)) for cells in draft.text_fields().values()) or not draft.target or not draft.actual
+
+
+def _fits_as_prefix(pending: list[Cell], draft: RowDraft) -> bool:
+    return all(not looks_like_value(c) for c in pending) and bool(draft.name) and pending[-1].col <= draft.name[0].col
+
+
+def read_declaration_rows(lines: Sequence[Line]) -> list[RowDraft]:
+    state = LabelState()
+    drafts: list[RowDraft] = []
+    pending_labels: list[Label] = []
+    for line in lines:
+        labels, label_cells, rest, _ = peel_labels(line.cells, state)
+        if not rest:
+            if labels:
+                pending_labels = labels
+                _update_state(state, labels)
+            continue
+        previous = drafts[-1] if drafts else None
+        if len(rest) == 1 and not labels and previous and not previous.target and looks_like_short_target(rest[0]):
+            previous.target = [rest[0]]
+            continue
+        draft = RowDraft(line=line.number, labels=pending_labels + labels, label_cells=label_cells)
+        pending_labels = []
+        assign_declaration_cells(draft, rest)
+        _update_state(state, draft.labels)
+        drafts.append(draft)
+    return drafts
+
+
+def _update_state(state: LabelState, labels: list[Label]) -> None:
+    for label in labels:
+        if label.level == 1:
+            if label.name != state.level1:
+                state.level2 = None
+            state.level1 = label.name
+        else:
+            state.level2 = label.name
+            state.level1 = parent_of(label.name)
+
+
+def resolve_levels(drafts: list[RowDraft]) -> None:
+    """Carry levels down the table; move a displaced satisfaction label to its own rows.
+
+    A merged cell's label is printed once, often beside a neighbouring row. When a row is
+    labelled 满意度指标 but does not speak of satisfaction while a later unlabelled row does,
+    the label belongs to that later row, and this row keeps the level carried from above.
+    """
+    level1: str | None = None
+    level2: str | None = None
+    deferred: tuple[str | None, str | None] | None = None
+    for i, draft in enumerate(drafts):
+        l1 = next((l.name for l in draft.labels if l.level == 1), None)
+        l2 = next((l.name for l in reversed(draft.labels) if l.level == 2), None)
+        displaced = False
+        if _is_satisfaction(l1, l2) and SATISFACTION_WORD not in draft.name_key and _later_satisfaction_row(drafts, i):
+            deferred, l1, l2, displaced = (l1, l2), None, None, True
+        elif deferred and not draft.labels and SATISFACTION_WORD in draft.name_key:
+            (l1, l2), deferred = deferred, None
+        if displaced:
+            hinted = level2_from_name(draft.name_key)
+            if hinted and hinted != "服务对象满意度指标":
+                l1, l2 = parent_of(hinted), hinted
+        if l2:
+            l1 = parent_of(l2) or l1
+        if l1 and l1 != level1:
+            level2 = None
+        if l1:
+            level1 = l1
+        if l2:
+            level2 = l2
+        elif l1 and not level2:
+            level2 = only_child(l1)
+        draft.level1, draft.level2 = level1, level2
+
+
+def _is_satisfaction(l1: str | None, l2: str | None) -> bool:
+    return l1 == SATISFACTION_L1 or parent_of(l2) == SATISFACTION_L1
+
+
+def _later_satisfaction_row(drafts: list[RowDraft], i: int) -> bool:
+    for later in drafts[i + 1:]:
+        if SATISFACTION_WORD in later.name_key and not any(l.level == 1 and l.name != SATISFACTION_L1 for l in later.labels):
+            return True
+    return False

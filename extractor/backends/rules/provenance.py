@@ -1,0 +1,24 @@
+"""Which source cells each extracted value came from (the parser's own spans)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extractor.layout import Cell
+
+
+@dataclass
+class Provenance:
+    """Field path (``funds.total.executed``, ``indicators[3].score``) → source cells."""
+
+    cells: dict[str, list[Cell]] = field(default_factory=dict)
+
+    def add(self, path: str, cell: Cell) -> None:
+        self.cells.setdefault(path, []).append(cell)
+
+    def extend(self, path: str, cells: list[Cell]) -> None:
+        for cell in cells:
+            self.add(path, cell)
+
+    def spans(self) -> dict[str, list[tuple[int, int]]]:
+        return {path: [(c.start, c.end) for c in cells] for path, cells in self.cells.items()}

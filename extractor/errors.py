@@ -1,0 +1,79 @@
+"""Every error formex raises, in one tree.
+
+::
+
+    FormexError                      base of everything below; has .message and .exit_code
+    ├── UserError                    the caller can fix it (exit code 1)
+    │   ├── InputError               one input cannot be used; other inputs go on
+    │   │   ├── InputNotFound        the path does not exist or is not a file
+    │   │   ├── EmptyInput           the file holds no text
+    │   │   ├── BinaryInput          the file is not text (and no ingester takes it)
+    │   │   ├── UndecodableInput     text in an encoding formex cannot read
+    │   │   └── NoFormsFound         text, but no 自评表 / 申报表 in it
+    │   └── ConfigError              a setting is missing or wrong (exit code 2)
+    ├── ModelError                   the model answered, but not usefully (exit code 3)
+    └── APIError                     the model's API failed: transport, 5xx, 429 after retries (exit code 4)
+
+Third-party exceptions are translated into this tree where they enter formex
+(the backends' boundary); nothing else leaks out of the library.
+"""
+
+from __future__ import annotations
+
+
+class FormexError(Exception):
+    """Base class. ``message`` is meant for a person; ``exit_code`` for the CLI."""
+
+    exit_code = 1
+    code = "formex_error"
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "source": self.source}
+
+
+class UserError(FormexError):
+    code = "user_error"
+
+
+class InputError(UserError):
+    code = "input_error"
+
+
+class InputNotFound(InputError):
+    code = "input_not_found"
+
+
+class EmptyInput(InputError):
+    code = "empty_input"
+
+
+class BinaryInput(InputError):
+    code = "binary_input"
+
+
+class UndecodableInput(InputError):
+    code = "undecodable_input"
+
+
+class NoFormsFound(InputError):
+    code = "no_forms_found"
+
+
+class ConfigError(UserError):
+    code = "config_error"
+    exit_code = 2
+
+
+class ModelError(FormexError):
+    code = "model_error"
+    exit_code = 3
+
+
+class APIError(FormexError):
+    code = "api_error"
+    exit_code = 4

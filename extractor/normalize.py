@@ -1,0 +1,67 @@
+"""Text and number normalisation shared by the parser, the validators and the scorer.
+
+``key()`` is the comparison form of a text (NFKC, no whitespace, no HTML tags): it is
+used to match labels and to compare values, never written to the output. Values keep
+the document's own characters; only OCR artefacts are removed (HTML tags, spaces that
+OCR put between two Chinese characters).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
+_WS = re.compile(r"\s+")
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \u3000]+(?=[{_CJK}])")
+_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+PLACEHOLDERS = frozenset({"-", "—", "－", "–", "―", "——", "--", "一", "/", "／", "‐", "‑", "−"})
+
+
+def strip_tags(text: str) -> str:
+    return _TAG.sub("", text)
+
+
+def clean_text(text: str) -> str:
+    """A cell's value as written to the output: tags removed, OCR spaces inside Chinese closed up."""
+    text = strip_tags(text).strip()
+    return _SPACE_BETWEEN_CJK.sub("", text)
+
+
+def key(text: str | None) -> str:
+    """Comparison form: NFKC, no HTML tags, no whitespace."""
+    if not text:
+        return ""
+    return _WS.sub("", unicodedata.normalize("NFKC", strip_tags(text)))
+
+
+def is_placeholder(text: str) -> bool:
+    """``-``, ``—``, ``－`` and friends: the cell is deliberately empty."""
+    return key(text) in PLACEHOLDERS or (bool(text.strip()) and set(key(text)) <= set("-—－–―"))
+
+
+def parse_number(text: str | None) -> Decimal | None:
+    """A plain printed number (``6,881.38``, ``１００``) as Decimal, else None. Never rounds."""
+    if text is None:
+        return None
+    k = key(text).replace("，", ",")
+    if not _NUMBER.match(k):
+        return None
+    try:
+        return Decimal(k.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def is_number(text: str) -> bool:
+    return parse_number(text) is not None
+
+
+def canonical_number(value: Decimal | float | int | str) -> str:
+    """``100``, ``100.0`` and ``100.00`` all give ``100``: the text form used to compare numbers."""
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    if d == d.to_integral():
+        return str(d.quantize(Decimal(1)))
+    return format(d.normalize(), "f")

@@ -1,0 +1,85 @@
+"""Read OCR text files in the encodings Chinese archives really use.
+
+UTF-8 (with or without BOM), UTF-16 (with BOM, or without one when the NUL pattern
+shows it), GB18030 (a superset of GBK and GB2312). Anything else is a clear
+:class:`~extractor.errors.InputError`, never a traceback.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from pathlib import Path
+
+from extractor.errors import BinaryInput, EmptyInput, InputError, InputNotFound, UndecodableInput
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    text: str
+    encoding: str
+
+
+def decode_bytes(data: bytes, *, source: str | None = None) -> DecodedText:
+    """Decode raw bytes to text, or raise an InputError that says why not."""
+    if not data.strip():
+        raise EmptyInput("the file is empty", source=source)
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return _checked(_decode(data, encoding, source), encoding, source)
+    utf16 = _sniff_utf16(data)
+    if utf16:
+        return _checked(_decode(data, utf16, source), utf16, source)
+    if b"\x00" in data:
+        raise BinaryInput("the file is binary, not text (NUL bytes)", source=source)
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return _checked(data.decode(encoding), encoding, source)
+        except UnicodeDecodeError:
+            continue
+    raise UndecodableInput("the text is neither UTF-8, UTF-16 nor GB18030/GBK", source=source)
+
+
+def read_text_file(path: Path, *, max_bytes: int) -> DecodedText:
+    """Read and decode one text file."""
+    source = str(path)
+    if not path.is_file():
+        raise InputNotFound(f"no such file: {path}", source=source)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(f"the file is {size} bytes, over the limit of {max_bytes}", source=source)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", source=source) from exc
+    return decode_bytes(data, source=source)
+
+
+def _sniff_utf16(data: bytes) -> str | None:
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even_nuls = sample[0::2].count(0)
+    odd_nuls = sample[1::2].count(0)
+    half = len(sample) / 2
+    if odd_nuls > 0.3 * half and even_nuls < 0.05 * half:
+        return "utf-16-le"
+    if even_nuls > 0.3 * half and odd_nuls < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def _decode(data: bytes, encoding: str, source: str | None) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise UndecodableInput(f"the text is not valid {encoding}", source=source) from exc
+
+
+def _checked(text: str, encoding: str, source: str | None) -> DecodedText:
+    if not text.strip():
+        raise EmptyInput("the file holds only whitespace", source=source)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    if controls > max(8, len(text) // 100):
+        raise BinaryInput("the file is binary, not text (control characters)", source=source)
+    return DecodedText(text=text.replace("\r\n", "\n").replace("\r", "\n"), encoding=encoding)
