@@ -54,13 +54,10 @@ def is_year_line(line: Line) -> bool:
 
 
 def split_forms(lines: list[Line]) -> list[FormBlock]:
-    """Cut the document at each 项目名称 row (or at titles, if no such row survived)."""
-    anchors = [i for i, line in enumerate(lines) if is_project_name_row(line)]
-    if not anchors:
-        anchors = [i for i, line in enumerate(lines) if is_title_line(line)]
+    """Cut the document at each 项目名称 row, and at each title not followed by one."""
     starts = []
     floor = 0
-    for anchor in anchors:
+    for anchor in _anchors(lines):
         start = anchor
         while start - 1 >= floor and _is_header_line(lines[start - 1]):
             start -= 1
@@ -75,6 +72,25 @@ def split_forms(lines: list[Line]) -> list[FormBlock]:
         if block_lines:
             blocks.append(FormBlock(classify(block_lines), block_lines, any(is_title_line(l) for l in block_lines[:6])))
     return blocks
+
+
+def _anchors(lines: list[Line]) -> list[int]:
+    anchors = []
+    for i, line in enumerate(lines):
+        if is_project_name_row(line):
+            anchors.append(i)
+        elif is_title_line(line) and not _title_leads_to_project_name(lines, i):
+            anchors.append(i)
+    return anchors
+
+
+def _title_leads_to_project_name(lines: list[Line], i: int) -> bool:
+    for line in lines[i + 1:i + 8]:
+        if is_project_name_row(line):
+            return True
+        if not _is_header_line(line):
+            return False
+    return False
 
 
 def _is_header_line(line: Line) -> bool:

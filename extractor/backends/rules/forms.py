@@ -19,6 +19,7 @@ from extractor.backends.rules.indicators import (
     resolve_levels,
 )
 from extractor.backends.rules.provenance import Provenance
+from extractor.framework import is_section_label, resolve_label
 from extractor.layout import Cell, Line
 from extractor.normalize import parse_number
 from schemas import (
@@ -48,9 +49,17 @@ def is_grade_row(line: Line) -> bool:
 
 
 def split_at_table(lines: Sequence[Line]) -> tuple[Sequence[Line], Sequence[Line]]:
+    """Lines above the indicator table, and the table's rows (its head row dropped).
+
+    Without a head row (lost by OCR) the table starts at the first row led by a level-1 label.
+    """
     for i, line in enumerate(lines):
         if is_table_head(line):
             return lines[:i], lines[i + 1:]
+    for i, line in enumerate(lines):
+        cells = [c for c in line.cells if not is_section_label(c.text)]
+        if cells and (label := resolve_label(cells[0].text)) and label.level == 1 and label.complete:
+            return lines[:i], lines[i:]
     return lines, ()
 
 

@@ -109,7 +109,8 @@ def read_goals(lines: Sequence[Line], heads: dict[str, str], prov: Provenance) -
         if len(texts) == len(by_order):
             pairs = zip(by_order, texts)
         else:
-            pairs = ((min(by_order, key=lambda f: (abs(head_cols[f] - c.col), head_cols[f])), c) for c in texts)
+            # nearest head; a tie goes right, since OCR drops leading empty cells more often than it adds them
+            pairs = ((min(by_order, key=lambda f: (abs(head_cols[f] - c.col), -head_cols[f])), c) for c in texts)
         for field, cell in pairs:
             parts[field].append(cell)
     for field, cells in parts.items():

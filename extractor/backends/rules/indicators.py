@@ -131,14 +131,25 @@ def assign_declaration_cells(draft: RowDraft, rest: list[Cell]) -> None:
 
 
 def attach_fragments(fragments: list[Cell], previous: RowDraft) -> None:
-    """Append the cells of a continuation line to the fields of the row above, by column."""
-    slots = [(f, cells) for f, cells in previous.text_fields().items() if cells]
-    for cell in fragments:
-        if not slots:
-            previous.name.append(cell)
-            continue
-        _, cells = min(slots, key=lambda s: (abs(s[1][0].col - cell.col), -s[1][0].col))
-        cells.append(cell)
+    """Append the cells of a continuation line to the fields of the row above.
+
+    As many fragments as filled fields: in order. Otherwise each fragment goes to the
+    field whose column is nearest, an unclosed bracket (``52272.73(元``) drawing a unit tail.
+    """
+    slots = [cells for cells in previous.text_fields().values() if cells]
+    if not slots:
+        previous.name.extend(fragments)
+        return
+    core = slots[:3]
+    for group in (slots, core):
+        if len(fragments) == len(group):
+            for cells, fragment in zip(group, fragments):
+                cells.append(fragment)
+            return
+    for fragment in fragments:
+        open_slots = [cells for cells in slots if unbalanced("".join(c.text for c in cells))]
+        candidates = open_slots if open_slots and looks_like_value(fragment) else slots
+        min(candidates, key=lambda cells: (abs(cells[0].col - fragment.col), -cells[0].col)).append(fragment)
 
 
 def needs_prefix(draft: RowDraft) -> bool:
@@ -178,20 +189,12 @@ def read_self_evaluation_rows(lines: Sequence[Line]) -> list[RowDraft]:
 
 
 def _place_pending(pending: list[Cell], drafts: list[RowDraft], draft: RowDraft) -> None:
-    previous = drafts[-1] if drafts else None
-    if needs_prefix(draft) or previous is None or not _is_open(previous) and _fits_as_prefix(pending, draft):
-        draft.name[:0] = pending
+    """Lines without scores between two rows: the tail of the row above (a cell cut by a page
+    break), unless the row below lacks its name, in which case they are its beginning."""
+    if drafts and not needs_prefix(draft):
+        attach_fragments(pending, drafts[-1])
     else:
-        attach_fragments(pending, previous)
-
-
-def _is_open(draft: RowDraft) -> bool:
-    """A row whose printed cells look cut off (an unclosed bracket, a missing value)."""
-    return any(unbalanced("".join(c.text for c in cells)) for cells in draft.text_fields().values()) or not draft.target or not draft.actual
-
-
-def _fits_as_prefix(pending: list[Cell], draft: RowDraft) -> bool:
-    return all(not looks_like_value(c) for c in pending) and bool(draft.name) and pending[-1].col <= draft.name[0].col
+        draft.name[:0] = pending
 
 
 def read_declaration_rows(lines: Sequence[Line]) -> list[RowDraft]:

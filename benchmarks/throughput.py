@@ -1,0 +1,43 @@
+"""Parser throughput on one core: forms per second over the bundled eval set.
+
+    python -m benchmarks.throughput [--seconds 5]
+
+Texts are read once; the timed loop is the library call ``extract_text`` (layout,
+segmentation, rules backend, schema validation). Run it pinned to one core for the
+figure the README quotes: ``taskset -c 0 python -m benchmarks.throughput``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from eval.dataset import load_cases
+from extractor.backends.rules import RulesBackend
+from extractor.pipeline import extract_text
+
+
+def measure(seconds: float) -> dict[str, float]:
+    texts = [case.text_path.read_text(encoding="utf-8") for case in load_cases()]
+    backend = RulesBackend()
+    forms = documents = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for text in texts:
+            forms += len(extract_text(text, backend=backend).forms)
+            documents += 1
+    elapsed = time.perf_counter() - started
+    return {"forms": forms, "documents": documents, "seconds": round(elapsed, 3),
+            "forms_per_second": round(forms / elapsed, 1), "ms_per_form": round(1000 * elapsed / forms, 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    print(json.dumps(measure(args.seconds)))
+
+
+if __name__ == "__main__":
+    main()

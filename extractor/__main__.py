@@ -1,0 +1,5 @@
+"""``python -m extractor`` is ``formex``."""
+
+from extractor.cli import main
+
+main()

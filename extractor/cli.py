@@ -1,0 +1,153 @@
+"""The ``formex`` command line: a thin layer over the library calls.
+
+    formex extract PATH... [-o OUTDIR]     OCR text → hand-off JSON
+    formex eval [--data DIR] [--detail]    score a backend on the labelled eval set
+    formex schema                          the JSON Schema of the hand-off format
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from extractor import __version__
+from extractor.errors import ConfigError, FormexError, InputNotFound
+from extractor.pipeline import DocumentResult, extract_file
+from extractor.settings import BACKENDS, Settings
+
+TEXT_SUFFIXES = (".txt", ".md", ".text")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="formex")
+def main() -> None:
+    """formex: validated JSON from OCR text of fiscal project performance forms."""
+
+
+def expand_inputs(paths: tuple[str, ...]) -> Iterator[Path]:
+    """Files as given; folders give their text files, sorted."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+        else:
+            yield path
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _output_path(outdir: Path, source: Path, used: set[Path], sha256: str) -> Path:
+    path = outdir / f"{source.stem}.json"
+    if path in used:
+        path = outdir / f"{source.stem}-{sha256[:8]}.json"
+    used.add(path)
+    return path
+
+
+def _summary_line(result: DocumentResult, where: str | None) -> str:
+    kinds = {"self_evaluation": 0, "target_declaration": 0}
+    rows = 0
+    for extracted in result.forms:
+        kinds[extracted.form.form_type] += 1
+        rows += len(extracted.form.indicators)
+    line = (f"{result.source}: {len(result.forms)} forms "
+            f"({kinds['self_evaluation']} 自评表, {kinds['target_declaration']} 申报表), {rows} indicator rows")
+    if result.errors:
+        line += f", {len(result.errors)} form errors"
+    return line + (f" -> {where}" if where else "")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output-dir", "outdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one JSON file per input here (default: JSON to stdout).")
+@click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Extraction backend (default: rules).")
+@click.option("--summary/--no-summary", default=False, help="Print a readable summary to stderr.")
+def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, summary: bool) -> None:
+    """Extract the forms of OCR text files (.txt/.md) into hand-off JSON."""
+    settings = _settings(backend=backend)
+    inputs = list(expand_inputs(paths))
+    if not inputs:
+        raise click.UsageError("no input files found")
+    failures = 0
+    forms = 0
+    used: set[Path] = set()
+    for path in inputs:
+        try:
+            if not path.exists():
+                raise InputNotFound(f"no such file: {path}", source=str(path))
+            result = extract_file(path, settings=settings)
+        except FormexError as exc:
+            failures += 1
+            click.echo(f"error: {path}: {exc.message}", err=True)
+            continue
+        forms += len(result.forms)
+        document = json.dumps(result.to_json(), ensure_ascii=False, indent=1 if outdir else None)
+        where = None
+        if outdir:
+            target = _output_path(outdir, path, used, result.sha256)
+            write_atomically(target, document + "\n")
+            where = str(target)
+        else:
+            click.echo(document)
+        if summary:
+            click.echo(_summary_line(result, where), err=True)
+    if summary:
+        click.echo(f"{len(inputs) - failures}/{len(inputs)} documents extracted, {forms} forms, {failures} failed"
+                   + (f"; JSON in {outdir}/" if outdir else ""), err=True)
+    sys.exit(1 if failures else 0)
+
+
+@main.command(name="eval")
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Eval set folder holding seeds/ and gold/ (default: the bundled set).")
+@click.option("--backend", type=click.Choice(BACKENDS), default=None)
+@click.option("--detail", is_flag=True, help="List every field that is not a true positive.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_json: bool) -> None:
+    """Score a backend on the labelled eval set (field P/R/F1 by the FORMAT.md rules)."""
+    from eval.dataset import DATA_DIR
+    from eval.report import format_report
+    from eval.runner import run_eval
+
+    settings = _settings(backend=backend)
+    report = run_eval(settings, data_dir or DATA_DIR, detail=detail)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+    else:
+        click.echo(format_report(report, detail=detail))
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of one document's forms (the hand-off format)."""
+    from schemas.forms import form_json_schema
+
+    click.echo(json.dumps(form_json_schema(), ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
