@@ -56,17 +56,24 @@ def read_text_file(path: Path, *, max_bytes: int) -> DecodedText:
 
 
 def _sniff_utf16(data: bytes) -> str | None:
-    sample = data[:4096]
-    if len(sample) < 4:
+    """UTF-16 without a BOM: NUL bytes present, and one byte order decodes to plausible text."""
+    if b"\x00" not in data[:8192] or len(data) % 2:
         return None
-    even_nuls = sample[0::2].count(0)
-    odd_nuls = sample[1::2].count(0)
-    half = len(sample) / 2
-    if odd_nuls > 0.3 * half and even_nuls < 0.05 * half:
-        return "utf-16-le"
-    if even_nuls > 0.3 * half and odd_nuls < 0.05 * half:
-        return "utf-16-be"
-    return None
+    best, best_share = None, 0.0
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            sample = data[:8192].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        share = sum(_plausible(ch) for ch in sample) / max(1, len(sample))
+        if share > best_share:
+            best, best_share = encoding, share
+    return best if best_share >= 0.9 else None
+
+
+def _plausible(ch: str) -> bool:
+    code = ord(ch)
+    return ch in "\t\n\r" or 32 <= code < 127 or 0x3000 <= code <= 0x9FFF or 0xFF00 <= code <= 0xFFEF or 0x2000 <= code <= 0x22FF
 
 
 def _decode(data: bytes, encoding: str, source: str | None) -> str:
