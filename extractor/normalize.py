@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
@@ -21,7 +22,7 @@ PLACEHOLDERS = frozenset({"-", "—", "－", "–", "―", "——", "--", "一"
 
 
 def strip_tags(text: str) -> str:
-    return _TAG.sub("", text)
+    return _TAG.sub("", text) if "<" in text else text
 
 
 def clean_text(text: str) -> str:
@@ -34,6 +35,11 @@ def key(text: str | None) -> str:
     """Comparison form: NFKC, no HTML tags, no whitespace."""
     if not text:
         return ""
+    return _key(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _key(text: str) -> str:
     return _WS.sub("", unicodedata.normalize("NFKC", strip_tags(text)))
 
 
@@ -46,6 +52,11 @@ def parse_number(text: str | None) -> Decimal | None:
     """A plain printed number (``6,881.38``, ``１００``) as Decimal, else None. Never rounds."""
     if text is None:
         return None
+    return _parse_number(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_number(text: str) -> Decimal | None:
     k = key(text).replace("，", ",")
     if not _NUMBER.match(k):
         return None

@@ -4,7 +4,8 @@
 2. lay out: text → lines of cells with spans        :mod:`extractor.layout`
 3. segment: lines → form blocks, typed              :mod:`extractor.segment`
 4. extract: each block → a form (one backend call)  :mod:`extractor.backends`
-5. assemble: a :class:`DocumentResult`
+5. validate: findings, spans, alignment, status      :mod:`extractor.validate`
+6. assemble: a :class:`DocumentResult`
 
 A failure of one form is recorded on the document and the other forms go on.
 """
@@ -22,6 +23,7 @@ from extractor.layout import split_lines
 from extractor.segment import split_forms
 from extractor.settings import Settings
 from extractor.textio import decode_bytes, read_text_file
+from extractor.validate import SourceText, validate_form
 
 
 @dataclass
@@ -35,6 +37,17 @@ class DocumentResult:
     forms: list[ExtractedForm] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def invalid_forms(self) -> int:
+        return sum(1 for f in self.forms if f.validation is not None and f.validation.status == "invalid")
+
+    def status_counts(self) -> dict[str, int]:
+        counts = {"valid": 0, "needs_review": 0, "invalid": 0}
+        for f in self.forms:
+            if f.validation is not None:
+                counts[f.validation.status] += 1
+        return counts
+
     def to_json(self) -> dict[str, Any]:
         """The hand-off object: ``{"source", "sha256", "forms": [...]}``."""
         return {
@@ -42,7 +55,7 @@ class DocumentResult:
             "sha256": self.sha256,
             "encoding": self.encoding,
             "backend": self.forms[0].backend if self.forms else None,
-            "forms": [f.form.model_dump(mode="json") for f in self.forms],
+            "forms": [f.to_json() for f in self.forms],
             "errors": self.errors,
         }
 
@@ -54,14 +67,19 @@ def extract_text(text: str, *, source: str = "<text>", settings: Settings | None
     backend = backend or get_backend(settings)
     digest = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
     result = DocumentResult(source=source, sha256=digest, encoding=encoding, text=text)
-    blocks = split_forms(split_lines(text))
+    lines = split_lines(text)
+    blocks = split_forms(lines)
     if not blocks:
         raise NoFormsFound("no 财政项目支出绩效自评表 or 绩效目标申报表 found in the text", source=source)
     for block in blocks:
         try:
-            result.forms.append(backend.extract_form(block, text))
+            extracted = backend.extract_form(block, text)
         except FormexError as exc:
-            result.errors.append({**exc.as_dict(), "lines": [block.first_line, block.last_line]})
+            result.errors.append({**exc.as_dict(), "lines": [block.first_line + 1, block.last_line + 1]})
+            continue
+        if settings.validate:
+            extracted.validation = validate_form(extracted.form, SourceText(text, lines, block.first_line, block.last_line))
+        result.forms.append(extracted)
     return result
 
 

@@ -22,6 +22,7 @@ class Settings:
 
     backend: str = "rules"
     max_input_bytes: int = 50 * 1024 * 1024
+    validate: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from extractor.segment import FormBlock
 from schemas import SelfEvaluationForm, TargetDeclarationForm
+
+if TYPE_CHECKING:
+    from extractor.validate import FormValidation
 
 AnyForm = SelfEvaluationForm | TargetDeclarationForm
 
@@ -21,6 +24,17 @@ class ExtractedForm:
     last_line: int
     spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
+    validation: "FormValidation | None" = None
+
+    def to_json(self) -> dict:
+        """The form object of the hand-off format, plus its validation, spans and alignment."""
+        data = self.form.model_dump(mode="json")
+        if self.validation is not None:
+            data["validation"] = self.validation.as_dict()
+            data["spans"] = {path: [list(s) for s in spans] for path, spans in self.validation.spans.items()}
+            data["alignment"] = self.validation.alignment
+        data["source_lines"] = [self.first_line + 1, self.last_line + 1]
+        return data
 
 
 class Backend(Protocol):

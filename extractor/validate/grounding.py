@@ -1,0 +1,77 @@
+"""Grounding: every non-null value must be printed in its form's source text.
+
+Each value gets its source span(s) and an alignment status: ``exact`` (printed as is),
+``normalized`` (printed after NFKC / separators / trailing zeros), ``split`` (printed in
+pieces over a page break), ``derived`` (a level placed by the framework, not printed) or
+``none``. A ``none`` is an ``ungrounded`` error: the value may be invented.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, Iterator
+
+from extractor.framework import LEVEL1, LEVEL2
+from extractor.normalize import key
+from extractor.validate.findings import Finding, FormValidation
+from extractor.validate.source import Match, SourceText
+
+_DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})")
+_SKIPPED = frozenset({"form_type"})
+_LEVEL_FIELDS = ("level1", "level2")
+
+
+def leaves(form_data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, value) for every non-null leaf: ``funds.total.executed``, ``indicators[3].name``."""
+    for name, value in form_data.items():
+        path = f"{prefix}.{name}" if prefix else name
+        if value is None or path in _SKIPPED:
+            continue
+        if isinstance(value, dict):
+            yield from leaves(value, path)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from leaves(item, f"{path}[{i}]")
+        else:
+            yield path, value
+
+
+def ground_value(path: str, value: Any, source: SourceText) -> Match | None:
+    if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
+        return source.find_number(Decimal(str(value)))
+    text = str(value)
+    found = source.find_text(text)
+    if found is None and path.endswith(("plan_start", "plan_end")):
+        found = _find_date(text, source)
+    return found
+
+
+def _find_date(value: str, source: SourceText) -> Match | None:
+    norm, offsets = source._normalized
+    for m in _DATE.finditer(norm):
+        y, mo, d = (int(g) for g in m.groups())
+        if f"{y:04d}-{mo:02d}-{d:02d}" == value:
+            return Match("normalized", ((offsets[m.start()], offsets[m.end() - 1] + 1),))
+    return None
+
+
+def ground_form(form_data: dict[str, Any], source: SourceText, result: FormValidation) -> None:
+    for path, value in leaves(form_data):
+        match = ground_value(path, value, source)
+        if match is not None:
+            result.spans[path] = list(match.spans)
+            result.alignment[path] = match.status
+        elif path.endswith(_LEVEL_FIELDS) and key(value) in LEVEL1 + LEVEL2:
+            result.alignment[path] = "derived"
+            result.findings.append(Finding("level_from_framework", "info", path,
+                                           f"{value} is not printed in this form; its place comes from the indicator framework",
+                                           found=value))
+        else:
+            result.alignment[path] = "none"
+            result.findings.append(Finding("ungrounded", "error", path,
+                                           "value not found in the source text; it may be invented", found=_plain(value)))
+
+
+def _plain(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value

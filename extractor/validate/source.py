@@ -1,0 +1,131 @@
+"""The source text of a form, indexed for grounding values.
+
+Lookups go cell by cell first (a value is usually one printed cell), then through the
+whole text with NFKC and whitespace removed, then as a value split over cells (a cell cut
+by a page break). Every hit comes back with its character span(s) in the document.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+
+from extractor.layout import Cell, Line, split_lines
+from extractor.normalize import key, parse_number, strip_tags
+
+_NUMBER_TOKEN = re.compile(r"\d[\d,，]*(?:\.\d+)?")
+_NON_SPACE = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Match:
+    status: str                       # exact | normalized | split
+    spans: tuple[tuple[int, int], ...]
+
+
+class SourceText:
+    """One form's lines of a document (or a whole document), with offsets into the document."""
+
+    def __init__(self, document: str, lines: list[Line] | None = None, first_line: int = 0, last_line: int | None = None):
+        all_lines = lines if lines is not None else split_lines(document)
+        last = len(all_lines) - 1 if last_line is None else last_line
+        self.document = document
+        self.lines = [l for l in all_lines if first_line <= l.number <= last]
+        self.cells: list[Cell] = [c for l in self.lines for c in l.cells]
+        self.by_key: dict[str, list[Cell]] = {}
+        for cell in self.cells:
+            self.by_key.setdefault(cell.key, []).append(cell)
+
+    @property
+    def start(self) -> int:
+        return self.lines[0].start if self.lines else 0
+
+    @property
+    def end(self) -> int:
+        return self.lines[-1].start + len(self.lines[-1].raw) if self.lines else 0
+
+    @cached_property
+    def _normalized(self) -> tuple[str, list[int]]:
+        """The form's text as comparison keys, with the document offset of every key character."""
+        text = re.sub(r"</?[a-zA-Z][^<>]{0,40}>", lambda m: " " * len(m.group()), self.document[self.start:self.end])
+        folded = unicodedata.normalize("NFKC", text)
+        if len(folded) != len(text):  # a character expanded: fold one by one to keep offsets
+            return self._normalized_slowly(text)
+        chars: list[str] = []
+        offsets: list[int] = []
+        for m in _NON_SPACE.finditer(folded):
+            chars.append(m.group())
+            offsets.extend(range(self.start + m.start(), self.start + m.end()))
+        return "".join(chars), offsets
+
+    def _normalized_slowly(self, text: str) -> tuple[str, list[int]]:
+        chars: list[str] = []
+        offsets: list[int] = []
+        for i, ch in enumerate(text):
+            for out in unicodedata.normalize("NFKC", ch):
+                if not out.isspace():
+                    chars.append(out)
+                    offsets.append(self.start + i)
+        return "".join(chars), offsets
+
+    @cached_property
+    def _number_tokens(self) -> list[tuple[Decimal, int, int, str]]:
+        tokens = []
+        text = unicodedata.normalize("NFKC", self.document[self.start:self.end])
+        for m in _NUMBER_TOKEN.finditer(text):
+            value = parse_number(m.group())
+            if value is not None:
+                tokens.append((value, self.start + m.start(), self.start + m.end(), m.group()))
+        return tokens
+
+    def find_text(self, value: str) -> Match | None:
+        k = key(value)
+        if not k:
+            return None
+        cells = self.by_key.get(k)
+        if cells:
+            cell = cells[0]
+            return Match("exact" if self.document[cell.start:cell.end] == value else "normalized", ((cell.start, cell.end),))
+        for cell in self.cells:  # printed inside a cell, e.g. 万元 in 项目资金 (万元)
+            if k in cell.key:
+                at = self.document.find(value, cell.start, cell.end)
+                if at >= 0:
+                    return Match("exact", ((at, at + len(value)),))
+                break
+        norm, offsets = self._normalized
+        at = norm.find(k)
+        if at >= 0:
+            start, end = offsets[at], offsets[at + len(k) - 1] + 1
+            return Match("exact" if self.document[start:end] == value else "normalized", ((start, end),))
+        return self._find_split(k)
+
+    def _find_split(self, k: str) -> Match | None:
+        """A value printed in pieces over several cells, in reading order."""
+        for i, cell in enumerate(self.cells):
+            if not cell.key or not k.startswith(cell.key):
+                continue
+            spans = [(cell.start, cell.end)]
+            rest = k[len(cell.key):]
+            for later in self.cells[i + 1:]:
+                if later.key and rest.startswith(later.key):
+                    spans.append((later.start, later.end))
+                    rest = rest[len(later.key):]
+                    if not rest:
+                        return Match("split", tuple(spans))
+        return None
+
+    def find_number(self, value: Decimal) -> Match | None:
+        for number, start, end, printed in self._number_tokens:
+            if number == value:
+                status = "exact" if "," not in printed and "，" not in printed and self.document[start:end] == printed else "normalized"
+                return Match(status, ((start, end),))
+        return None
+
+    def line_of(self, offset: int) -> Line | None:
+        for line in self.lines:
+            if line.start <= offset <= line.start + len(line.raw):
+                return line
+        return None

@@ -1,0 +1,91 @@
+"""Structure: the level hierarchy, duplicate rows, and rows the extraction missed."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from extractor.backends.rules.cells import is_number_cell, looks_like_value
+from extractor.backends.rules.forms import _split_self_evaluation_tail, split_at_table
+from extractor.backends.rules.indicators import find_score_anchor, peel_labels, LabelState
+from extractor.framework import LEVEL1, PARENT
+from extractor.layout import Cell, Line
+from extractor.normalize import key
+from extractor.validate.findings import Finding
+from extractor.validate.source import SourceText
+from schemas import SelfEvaluationForm, TargetDeclarationForm
+
+AnyForm = SelfEvaluationForm | TargetDeclarationForm
+
+
+def check_hierarchy(form: AnyForm) -> Iterable[Finding]:
+    seen_level1: list[str] = []
+    for i, row in enumerate(form.indicators):
+        path = f"indicators[{i}]"
+        l1, l2 = key(row.level1), key(row.level2)
+        if l1 and l1 not in LEVEL1:
+            yield Finding("unknown_level", "warning", f"{path}.level1", "not a 一级指标 of the framework", found=row.level1)
+        if l2 and l2 not in PARENT:
+            yield Finding("unknown_level", "warning", f"{path}.level2", "not a 二级指标 of the framework", found=row.level2)
+        elif l1 and l2 and PARENT[l2] != l1:
+            yield Finding("hierarchy_broken", "error", f"{path}.level2", f"{row.level2} does not belong under {row.level1}",
+                          expected=PARENT[l2], found=row.level1)
+        if l1:
+            if seen_level1 and l1 != seen_level1[-1] and l1 in seen_level1:
+                yield Finding("hierarchy_out_of_order", "warning", f"{path}.level1",
+                              f"{row.level1} appears again after another section; merged cells keep a section together",
+                              found=row.level1)
+            if not seen_level1 or seen_level1[-1] != l1:
+                seen_level1.append(l1)
+
+
+def check_duplicates(form: AnyForm) -> Iterable[Finding]:
+    seen: dict[tuple, int] = {}
+    for i, row in enumerate(form.indicators):
+        signature = tuple(key(str(v)) if v is not None else None for v in row.model_dump().values())
+        if signature in seen:
+            yield Finding("duplicate_row", "warning", f"indicators[{i}]", f"the same row as indicators[{seen[signature]}]",
+                          found=row.name)
+        else:
+            seen[signature] = i
+
+
+def check_required(form: AnyForm) -> Iterable[Finding]:
+    required = ["project_name", "year", "competent_department", "implementing_unit", "funds_unit"]
+    if isinstance(form, SelfEvaluationForm):
+        required += ["total_score", "total_weight", "grade"]
+    for name in required:
+        if getattr(form, name) is None:
+            yield Finding("missing_value", "warning", name, f"{name} is empty: not printed, or not read")
+    if not form.indicators:
+        yield Finding("missing_value", "error", "indicators", "no indicator rows extracted")
+    for i, row in enumerate(form.indicators):
+        if not row.name:
+            yield Finding("missing_value", "warning", f"indicators[{i}].name", "an indicator row without its name")
+
+
+def indicator_lines(form: AnyForm, source: SourceText) -> list[tuple[Line, Cell]]:
+    """Source rows that look like indicator rows, each with its name-like cell."""
+    _, table = split_at_table(source.lines)
+    if isinstance(form, SelfEvaluationForm):
+        table, _ = _split_self_evaluation_tail(table, {})
+    found = []
+    for line in table:
+        anchor = find_score_anchor(line.cells)
+        if isinstance(form, SelfEvaluationForm) and anchor is None:
+            continue
+        head = line.cells if anchor is None else line.cells[:anchor]
+        _, _, rest, _ = peel_labels(head, LabelState())
+        names = [c for c in rest if not looks_like_value(c) and not is_number_cell(c) and len(c.key) >= 2]
+        if names and (anchor is not None or len(names[0].key) > 4 or len(rest) > 1):
+            found.append((line, names[0]))
+    return found
+
+
+def check_completeness(form: AnyForm, source: SourceText) -> Iterable[Finding]:
+    """Every indicator-like source row must be among the extracted rows."""
+    names = [key(r.name) for r in form.indicators if r.name]
+    for line, cell in indicator_lines(form, source):
+        if not any(cell.key in n or n in cell.key for n in names if n):
+            yield Finding("missing_row", "error", "indicators", f"source line {line.number + 1} looks like an indicator row "
+                          f"that was not extracted: {cell.text}", found=None, expected=cell.text,
+                          source_span=(line.start, line.start + len(line.raw)))
