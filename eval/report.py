@@ -34,3 +34,16 @@ def format_report(report: EvalReport, *, detail: bool = False) -> str:
         for it in items:
             lines.append(f"  {it['document']} form {it['form']} {it['path']} [{it['status']}] gold={it['gold']!r} pred={it['pred']!r}")
     return "\n".join(lines)
+
+
+def format_validator_report(report) -> str:
+    data = report.as_dict()
+    lines = [f"validator eval on {data['forms']} clean gold forms",
+             f"clean forms with error findings: {data['clean_forms_with_error_findings']}", "",
+             f"{'mutation':<24} {'trials':>6} {'detected':>8} {'recall':>7}"]
+    for name, row in data["detection"].items():
+        recall = f"{row['recall']:.4f}" if row["recall"] is not None else "n/a"
+        lines.append(f"{name:<24} {row['trials']:>6} {row['detected']:>8} {recall:>7}")
+    for finding in data["clean_error_findings"]:
+        lines.append(f"clean error: {finding['document']} form {finding['form']} {finding['code']} {finding['path']}: {finding['message']}")
+    return "\n".join(lines)

@@ -2,6 +2,7 @@
 
     formex extract PATH... [-o OUTDIR]     OCR text → hand-off JSON
     formex eval [--data DIR] [--detail]    score a backend on the labelled eval set
+    formex validate RESULT.json --source DOC   re-validate an edited result
     formex schema                          the JSON Schema of the hand-off format
 """
 
@@ -73,8 +74,10 @@ def _summary_line(result: DocumentResult, where: str | None) -> str:
     for extracted in result.forms:
         kinds[extracted.form.form_type] += 1
         rows += len(extracted.form.indicators)
+    statuses = result.status_counts()
     line = (f"{result.source}: {len(result.forms)} forms "
-            f"({kinds['self_evaluation']} 自评表, {kinds['target_declaration']} 申报表), {rows} indicator rows")
+            f"({kinds['self_evaluation']} 自评表, {kinds['target_declaration']} 申报表), {rows} indicator rows; "
+            f"{statuses['valid']} valid, {statuses['needs_review']} need review, {statuses['invalid']} invalid")
     if result.errors:
         line += f", {len(result.errors)} form errors"
     return line + (f" -> {where}" if where else "")
@@ -127,18 +130,52 @@ def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, su
 @click.option("--backend", type=click.Choice(BACKENDS), default=None)
 @click.option("--detail", is_flag=True, help="List every field that is not a true positive.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
-def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_json: bool) -> None:
+@click.option("--validators", is_flag=True, help="Evaluate the validators instead: mutation detection on the gold set.")
+def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_json: bool, validators: bool) -> None:
     """Score a backend on the labelled eval set (field P/R/F1 by the FORMAT.md rules)."""
     from eval.dataset import DATA_DIR
-    from eval.report import format_report
+    from eval.report import format_report, format_validator_report
     from eval.runner import run_eval
 
+    if validators:
+        from eval.mutations import run_validator_eval
+
+        validator_report = run_validator_eval(data_dir or DATA_DIR)
+        click.echo(json.dumps(validator_report.as_dict(), ensure_ascii=False, indent=1) if as_json
+                   else format_validator_report(validator_report))
+        return
     settings = _settings(backend=backend)
     report = run_eval(settings, data_dir or DATA_DIR, detail=detail)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     else:
         click.echo(format_report(report, detail=detail))
+
+
+@main.command()
+@click.argument("result_path", metavar="RESULT.json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", "source_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The source document the result was extracted from.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the result with fresh validation, spans and alignment here.")
+def validate(result_path: Path, source_path: Path, output: Path | None) -> None:
+    """Re-validate a result (e.g. after a person edited it) against its source. Exit 1 if any form is invalid."""
+    from extractor.revalidate import revalidate_document
+
+    try:
+        document = json.loads(result_path.read_text(encoding="utf-8"))
+        updated, statuses = revalidate_document(document, source_path, settings=_settings())
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{result_path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
+    except FormexError as exc:
+        raise click.ClickException(exc.message) from exc
+    for index, (name, status, findings) in enumerate(statuses):
+        click.echo(f"form {index} {name or '?'}: {status}")
+        for finding in findings:
+            click.echo(f"  [{finding['severity']}] {finding['code']} {finding['path']}: {finding['message']}")
+    if output:
+        write_atomically(output, json.dumps(updated, ensure_ascii=False, indent=1) + "\n")
+    sys.exit(1 if any(status == "invalid" for _, status, _ in statuses) else 0)
 
 
 @main.command()

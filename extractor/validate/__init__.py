@@ -6,6 +6,7 @@ arithmetic identities, structure, plausibility. They never change a value.
 
 from __future__ import annotations
 
+from extractor.regions import form_regions
 from extractor.validate import arithmetic, plausibility, structure
 from extractor.validate.findings import Finding, FormValidation
 from extractor.validate.grounding import ground_form
@@ -17,7 +18,9 @@ __all__ = ["Finding", "FormValidation", "SourceText", "validate_form"]
 
 def validate_form(form: SelfEvaluationForm | TargetDeclarationForm, source: SourceText) -> FormValidation:
     result = FormValidation()
-    ground_form(form.model_dump(), source, result)
+    regions = form_regions(source.lines, isinstance(form, SelfEvaluationForm))
+    ground_form(form.model_dump(), source, result,
+                {name: SourceText.of_lines(source.document, lines) for name, lines in regions.items()})
     checks = [structure.check_hierarchy(form), structure.check_duplicates(form), structure.check_required(form),
               structure.check_completeness(form, source), plausibility.check_year(form)]
     if isinstance(form, SelfEvaluationForm):

@@ -56,9 +56,23 @@ def _find_date(value: str, source: SourceText) -> Match | None:
     return None
 
 
-def ground_form(form_data: dict[str, Any], source: SourceText, result: FormValidation) -> None:
+TAIL_FIELDS = ("total_weight", "total_score", "grade")
+
+
+def region_of(path: str) -> str:
+    """The part of the form where a field is printed."""
+    if path.startswith("indicators"):
+        return "table"
+    return "tail" if path in TAIL_FIELDS else "head"
+
+
+def ground_form(form_data: dict[str, Any], source: SourceText, result: FormValidation,
+                regions: dict[str, SourceText] | None = None) -> None:
+    """Ground each value in its own region of the form; printed only elsewhere is not grounded."""
     for path, value in leaves(form_data):
-        match = ground_value(path, value, source)
+        region = (regions or {}).get(region_of(path))
+        place = region if region is not None and region.lines else source
+        match = ground_value(path, value, place)
         if match is not None:
             result.spans[path] = list(match.spans)
             result.alignment[path] = match.status
@@ -69,8 +83,14 @@ def ground_form(form_data: dict[str, Any], source: SourceText, result: FormValid
                                            found=value))
         else:
             result.alignment[path] = "none"
-            result.findings.append(Finding("ungrounded", "error", path,
-                                           "value not found in the source text; it may be invented", found=_plain(value)))
+            elsewhere = ground_value(path, value, source) if place is not source else None
+            if elsewhere is not None:
+                result.findings.append(Finding("misplaced_value", "error", path,
+                                               f"printed in this form, but not in the {region_of(path)} region where this field is",
+                                               found=_plain(value), source_span=elsewhere.spans[0]))
+            else:
+                result.findings.append(Finding("ungrounded", "error", path,
+                                               "value not found in the source text; it may be invented", found=_plain(value)))
 
 
 def _plain(value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Sequence
 from decimal import Decimal
 from functools import cached_property
 
@@ -34,6 +35,18 @@ class SourceText:
         last = len(all_lines) - 1 if last_line is None else last_line
         self.document = document
         self.lines = [l for l in all_lines if first_line <= l.number <= last]
+        self._index()
+
+    @classmethod
+    def of_lines(cls, document: str, lines: Sequence[Line]) -> "SourceText":
+        """A source made of some lines of a form (one of its regions)."""
+        source = cls.__new__(cls)
+        source.document = document
+        source.lines = list(lines)
+        source._index()
+        return source
+
+    def _index(self) -> None:
         self.cells: list[Cell] = [c for l in self.lines for c in l.cells]
         self.by_key: dict[str, list[Cell]] = {}
         for cell in self.cells:
@@ -103,18 +116,19 @@ class SourceText:
         return self._find_split(k)
 
     def _find_split(self, k: str) -> Match | None:
-        """A value printed in pieces over several cells, in reading order."""
-        for i, cell in enumerate(self.cells):
-            if not cell.key or not k.startswith(cell.key):
+        """A value printed in pieces over several cells, in reading order (at most 4 pieces)."""
+        pieces = self._pieces(k, 0, 4)
+        return Match("split", tuple((c.start, c.end) for c in pieces)) if pieces else None
+
+    def _pieces(self, rest: str, first: int, depth: int) -> list[Cell] | None:
+        for i in range(first, len(self.cells)):
+            cell = self.cells[i]
+            if not cell.key or not rest.startswith(cell.key):
                 continue
-            spans = [(cell.start, cell.end)]
-            rest = k[len(cell.key):]
-            for later in self.cells[i + 1:]:
-                if later.key and rest.startswith(later.key):
-                    spans.append((later.start, later.end))
-                    rest = rest[len(later.key):]
-                    if not rest:
-                        return Match("split", tuple(spans))
+            if len(cell.key) == len(rest):
+                return [cell]
+            if depth > 1 and (more := self._pieces(rest[len(cell.key):], i + 1, depth - 1)):
+                return [cell, *more]
         return None
 
     def find_number(self, value: Decimal) -> Match | None:

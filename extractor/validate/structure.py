@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from extractor.backends.rules.cells import is_number_cell, looks_like_value
-from extractor.backends.rules.forms import _split_self_evaluation_tail, split_at_table
 from extractor.backends.rules.indicators import find_score_anchor, peel_labels, LabelState
 from extractor.framework import LEVEL1, PARENT
 from extractor.layout import Cell, Line
+from extractor.regions import split_at_table, split_self_evaluation_tail
 from extractor.normalize import key
 from extractor.validate.findings import Finding
 from extractor.validate.source import SourceText
@@ -67,7 +67,7 @@ def indicator_lines(form: AnyForm, source: SourceText) -> list[tuple[Line, Cell]
     """Source rows that look like indicator rows, each with its name-like cell."""
     _, table = split_at_table(source.lines)
     if isinstance(form, SelfEvaluationForm):
-        table, _ = _split_self_evaluation_tail(table, {})
+        table, _ = split_self_evaluation_tail(table)
     found = []
     for line in table:
         anchor = find_score_anchor(line.cells)

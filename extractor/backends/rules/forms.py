@@ -19,8 +19,8 @@ from extractor.backends.rules.indicators import (
     resolve_levels,
 )
 from extractor.backends.rules.provenance import Provenance
-from extractor.framework import is_section_label, resolve_label
 from extractor.layout import Cell, Line
+from extractor.regions import is_grade_row, is_total_row, split_at_table, split_self_evaluation_tail
 from extractor.normalize import parse_number
 from schemas import (
     DeclarationFunds,
@@ -35,34 +35,6 @@ from schemas import (
 GRADES = ("优", "良", "中", "差")
 
 
-def is_table_head(line: Line) -> bool:
-    keys = "".join(line.keys)
-    return "三级指标" in keys or ("一级指标" in keys and "二级指标" in keys)
-
-
-def is_total_row(line: Line) -> bool:
-    return bool(line.cells) and line.cells[0].key.startswith("总分")
-
-
-def is_grade_row(line: Line) -> bool:
-    return bool(line.cells) and line.cells[0].key.startswith("评分等级")
-
-
-def split_at_table(lines: Sequence[Line]) -> tuple[Sequence[Line], Sequence[Line]]:
-    """Lines above the indicator table, and the table's rows (its head row dropped).
-
-    Without a head row (lost by OCR) the table starts at the first row led by a level-1 label.
-    """
-    for i, line in enumerate(lines):
-        if is_table_head(line):
-            return lines[:i], lines[i + 1:]
-    for i, line in enumerate(lines):
-        cells = [c for c in line.cells if not is_section_label(c.text)]
-        if cells and (label := resolve_label(cells[0].text)) and label.level == 1 and label.complete:
-            return lines[:i], lines[i:]
-    return lines, ()
-
-
 def _joined(cells: list[Cell]) -> str | None:
     return "".join(c.text for c in cells) or None
 
@@ -73,7 +45,7 @@ def parse_self_evaluation(lines: Sequence[Line]) -> tuple[SelfEvaluationForm, Pr
     labelled = read_labelled_values(head, prov)
     goals = read_goals(head, {"预期目标": "goal_expected", "实际完成情况": "goal_actual"}, prov)
     funds = read_self_evaluation_funds(head, prov)
-    rows, tail = _split_self_evaluation_tail(table, funds)
+    rows, tail = split_self_evaluation_tail(table, (funds.get("total") or {}).get("weight"))
     drafts = read_self_evaluation_rows(rows)
     resolve_levels(drafts)
     total_weight, total_score, grade = _read_tail(tail, prov)
@@ -92,24 +64,6 @@ def parse_self_evaluation(lines: Sequence[Line]) -> tuple[SelfEvaluationForm, Pr
         grade=grade,
     )
     return form, prov
-
-
-def _split_self_evaluation_tail(table: Sequence[Line], funds: dict) -> tuple[Sequence[Line], Sequence[Line]]:
-    """Indicator rows, then the 总分 / 评分等级 lines (a 总分 row may have lost its label)."""
-    for i, line in enumerate(table):
-        if is_total_row(line) or is_grade_row(line) or _is_unlabelled_total(line, table[:i], funds):
-            return table[:i], table[i:]
-    return table, ()
-
-
-def _is_unlabelled_total(line: Line, above: Sequence[Line], funds: dict) -> bool:
-    """Two bare numbers after the rows: 分值 sum and 得分 sum (the 总分 label was lost)."""
-    if len(line.cells) != 2 or not all(parse_number(c.text) is not None for c in line.cells):
-        return False
-    weights = sum((parse_number(l.cells[-2].text) or 0) for l in above if len(l.cells) >= 4 and parse_number(l.cells[-2].text) is not None)
-    total_weight = parse_number(line.cells[0].text)
-    fund_weight = (funds.get("total") or {}).get("weight") or 0
-    return total_weight is not None and (total_weight == 100 or abs(total_weight - weights - fund_weight) < 1)
 
 
 def _read_tail(tail: Sequence[Line], prov: Provenance):

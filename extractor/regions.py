@@ -1,0 +1,64 @@
+"""The regions of a form: the head (names, funds, goals), the indicator table, the tail (总分, 评分等级).
+
+Shared by the parser (which reads each region) and the validators (which check that a
+value is printed in the region its field belongs to).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from extractor.framework import is_section_label, resolve_label
+from extractor.layout import Line
+from extractor.normalize import parse_number
+
+
+def is_table_head(line: Line) -> bool:
+    keys = "".join(line.keys)
+    return "三级指标" in keys or ("一级指标" in keys and "二级指标" in keys)
+
+
+def is_total_row(line: Line) -> bool:
+    return bool(line.cells) and line.cells[0].key.startswith("总分")
+
+
+def is_grade_row(line: Line) -> bool:
+    return bool(line.cells) and line.cells[0].key.startswith("评分等级")
+
+
+def split_at_table(lines: Sequence[Line]) -> tuple[Sequence[Line], Sequence[Line]]:
+    """Lines above the indicator table, and the table's rows (its head row dropped).
+
+    Without a head row (lost by OCR) the table starts at the first row led by a level-1 label.
+    """
+    for i, line in enumerate(lines):
+        if is_table_head(line):
+            return lines[:i], lines[i + 1:]
+    for i, line in enumerate(lines):
+        cells = [c for c in line.cells if not is_section_label(c.text)]
+        if cells and (label := resolve_label(cells[0].text)) and label.level == 1 and label.complete:
+            return lines[:i], lines[i:]
+    return lines, ()
+
+
+def split_self_evaluation_tail(table: Sequence[Line], fund_weight=0) -> tuple[Sequence[Line], Sequence[Line]]:
+    """Indicator rows, then the 总分 / 评分等级 lines (a 总分 row may have lost its label)."""
+    for i, line in enumerate(table):
+        if is_total_row(line) or is_grade_row(line) or _is_unlabelled_total(line, table[:i], fund_weight):
+            return table[:i], table[i:]
+    return table, ()
+
+
+def _is_unlabelled_total(line: Line, above: Sequence[Line], fund_weight) -> bool:
+    """Two bare numbers after the rows: 分值 sum and 得分 sum (the 总分 label was lost)."""
+    if len(line.cells) != 2 or not all(parse_number(c.text) is not None for c in line.cells):
+        return False
+    weights = sum((parse_number(l.cells[-2].text) or 0) for l in above if len(l.cells) >= 4 and parse_number(l.cells[-2].text) is not None)
+    total_weight = parse_number(line.cells[0].text)
+    return total_weight is not None and (total_weight == 100 or abs(total_weight - weights - (fund_weight or 0)) < 1)
+
+
+def form_regions(lines: Sequence[Line], self_evaluation: bool) -> dict[str, Sequence[Line]]:
+    head, table = split_at_table(lines)
+    rows, tail = split_self_evaluation_tail(table) if self_evaluation else (table, ())
+    return {"head": head, "table": rows, "tail": tail}
