@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 from eval.compare import FieldResult
 
@@ -58,24 +58,25 @@ class FieldF1:
         return prf(results).as_dict()
 
 
+def grouped_prf(results: Sequence[FieldResult], group: Callable[[FieldResult], str]) -> dict[str, dict]:
+    groups: dict[str, list[FieldResult]] = defaultdict(list)
+    for r in results:
+        groups[group(r)].append(r)
+    return {name: prf(rs).as_dict() for name, rs in sorted(groups.items())}
+
+
 class PerDocumentF1:
     name = "per_document"
 
     def evaluate(self, results: Sequence[FieldResult]) -> dict:
-        groups: dict[str, list[FieldResult]] = defaultdict(list)
-        for r in results:
-            groups[r.document].append(r)
-        return {doc: prf(rs).as_dict() for doc, rs in sorted(groups.items())}
+        return grouped_prf(results, lambda r: r.document)
 
 
 class PerFieldF1:
     name = "per_field"
 
     def evaluate(self, results: Sequence[FieldResult]) -> dict:
-        groups: dict[str, list[FieldResult]] = defaultdict(list)
-        for r in results:
-            groups[r.field].append(r)
-        return {field: prf(rs).as_dict() for field, rs in sorted(groups.items())}
+        return grouped_prf(results, lambda r: r.field)
 
 
 class FabricationRate:
