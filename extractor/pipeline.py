@@ -86,7 +86,7 @@ def extract_text(text: str, *, source: str = "<text>", settings: Settings | None
 def extract_bytes(data: bytes, *, source: str, settings: Settings | None = None, backend: Backend | None = None) -> DocumentResult:
     decoded = decode_bytes(data, source=source)
     return extract_text(decoded.text, source=source, settings=settings, backend=backend,
-                        encoding=decoded.encoding, sha256=hashlib.sha256(data).hexdigest())
+                        encoding=decoded.encoding, sha256=decoded.sha256)
 
 
 def extract_file(path: str | Path, *, settings: Settings | None = None, backend: Backend | None = None) -> DocumentResult:
@@ -94,6 +94,5 @@ def extract_file(path: str | Path, *, settings: Settings | None = None, backend:
     settings = settings or Settings()
     path = Path(path)
     decoded = read_text_file(path, max_bytes=settings.max_input_bytes)
-    data_hash = hashlib.sha256(path.read_bytes()).hexdigest()
     return extract_text(decoded.text, source=str(path), settings=settings, backend=backend,
-                        encoding=decoded.encoding, sha256=data_hash)
+                        encoding=decoded.encoding, sha256=decoded.sha256)

@@ -8,6 +8,7 @@ shows it), GB18030 (a superset of GBK and GB2312). Anything else is a clear
 from __future__ import annotations
 
 import codecs
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,23 +19,25 @@ from extractor.errors import BinaryInput, EmptyInput, InputError, InputNotFound,
 class DecodedText:
     text: str
     encoding: str
+    sha256: str = ""
 
 
 def decode_bytes(data: bytes, *, source: str | None = None) -> DecodedText:
     """Decode raw bytes to text, or raise an InputError that says why not."""
     if not data.strip():
         raise EmptyInput("the file is empty", source=source)
+    digest = hashlib.sha256(data).hexdigest()
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
-            return _checked(_decode(data, encoding, source), encoding, source)
+            return _checked(_decode(data, encoding, source), encoding, source, digest)
     utf16 = _sniff_utf16(data)
     if utf16:
-        return _checked(_decode(data, utf16, source), utf16, source)
+        return _checked(_decode(data, utf16, source), utf16, source, digest)
     if b"\x00" in data:
         raise BinaryInput("the file is binary, not text (NUL bytes)", source=source)
     for encoding in ("utf-8", "gb18030"):
         try:
-            return _checked(data.decode(encoding), encoding, source)
+            return _checked(data.decode(encoding), encoding, source, digest)
         except UnicodeDecodeError:
             continue
     raise UndecodableInput("the text is neither UTF-8, UTF-16 nor GB18030/GBK", source=source)
@@ -83,10 +86,10 @@ def _decode(data: bytes, encoding: str, source: str | None) -> str:
         raise UndecodableInput(f"the text is not valid {encoding}", source=source) from exc
 
 
-def _checked(text: str, encoding: str, source: str | None) -> DecodedText:
+def _checked(text: str, encoding: str, source: str | None, digest: str) -> DecodedText:
     if not text.strip():
         raise EmptyInput("the file holds only whitespace", source=source)
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
     if controls > max(8, len(text) // 100):
         raise BinaryInput("the file is binary, not text (control characters)", source=source)
-    return DecodedText(text=text.replace("\r\n", "\n").replace("\r", "\n"), encoding=encoding)
+    return DecodedText(text=text.replace("\r\n", "\n").replace("\r", "\n"), encoding=encoding, sha256=digest)

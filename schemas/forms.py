@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
@@ -32,7 +31,3 @@ def form_json_schema() -> dict[str, Any]:
     schema = _FORM_LIST_ADAPTER.json_schema(mode="serialization")
     schema["title"] = "formex hand-off v1: the forms of one document"
     return schema
-
-
-def dump_forms(forms: list[SelfEvaluationForm | TargetDeclarationForm]) -> str:
-    return json.dumps([f.model_dump(mode="json") for f in forms], ensure_ascii=False, indent=1)

@@ -91,7 +91,7 @@ def read_declaration_funds(lines: Sequence[Line], prov: Provenance) -> dict[str,
                 right_col = cell.col if right_col is None else min(right_col, cell.col)
             if field is None and label_of(cell).endswith(OTHER_FUNDS):
                 others = [c for c in line.cells if label_of(c).endswith(OTHER_FUNDS)]
-                right = len(others) > 1 and c_is(cell, others[-1]) or len(others) == 1 and right_col is not None and cell.col >= right_col
+                right = cell is others[-1] if len(others) > 1 else right_col is not None and cell.col >= right_col
                 field = "other" if right else "project_other"
             if field is None or field in funds:
                 continue
@@ -101,7 +101,3 @@ def read_declaration_funds(lines: Sequence[Line], prov: Provenance) -> dict[str,
             if number is not None and value is not None:
                 prov.add(f"funds.{field}", value)
     return funds
-
-
-def c_is(a: Cell, b: Cell) -> bool:
-    return a.start == b.start
