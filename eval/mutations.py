@@ -120,18 +120,12 @@ def fabricated_value(form: dict, rng: random.Random) -> bool:
     return True
 
 
-def _all_leaves(form: dict, prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for name, value in form.items():
-        path = f"{prefix}.{name}" if prefix else name
-        if isinstance(value, dict):
-            out += _all_leaves(value, path)
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                out += _all_leaves(item, f"{path}[{i}]")
-        elif name not in ("form_type", "year", "plan_start", "plan_end", "funds_unit", "grade", "level1", "level2"):
-            out.append((path, value))
-    return out
+NOT_FABRICATED = ("year", "plan_start", "plan_end", "funds_unit", "grade", "level1", "level2")
+
+
+def _all_leaves(form: dict) -> list[tuple[str, Any]]:
+    """Leaves a fabrication may target, null ones included."""
+    return [(p, v) for p, v in leaves(form, include_null=True) if p.rsplit(".", 1)[-1] not in NOT_FABRICATED]
 
 
 def moved_hierarchy(form: dict, rng: random.Random) -> bool:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
+DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})")
 _WS = re.compile(r"\s+")
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \u3000]+(?=[{_CJK}])")
@@ -23,6 +24,22 @@ PLACEHOLDERS = frozenset({"-", "—", "－", "–", "―", "——", "--", "一"
 
 def strip_tags(text: str) -> str:
     return _TAG.sub("", text) if "<" in text else text
+
+
+def blank_tags(text: str) -> str:
+    """HTML tags replaced by spaces of the same length, so character offsets stay valid."""
+    return _TAG.sub(lambda m: " " * len(m.group()), text) if "<" in text else text
+
+
+def normalise_date(text: str | None) -> str | None:
+    """``2025-01-01`` / ``2025.1.1`` / ``2025年1月1日`` → ``2025-01-01``; anything else → None."""
+    match = DATE.search(text) if text else None
+    if not match:
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def clean_text(text: str) -> str:

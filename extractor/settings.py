@@ -7,7 +7,7 @@ Nothing below the edges reads the environment: functions take a :class:`Settings
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 from extractor.errors import ConfigError
@@ -23,7 +23,6 @@ class Settings:
     backend: str = "rules"
     max_input_bytes: int = 50 * 1024 * 1024
     validate: bool = True
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

@@ -8,31 +8,29 @@ pieces over a page break), ``derived`` (a level placed by the framework, not pri
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any, Iterator
 
 from extractor.framework import LEVEL1, LEVEL2
-from extractor.normalize import key
+from extractor.normalize import DATE, key, normalise_date
 from extractor.validate.findings import Finding, FormValidation
 from extractor.validate.source import Match, SourceText
 
-_DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})")
 _SKIPPED = frozenset({"form_type"})
 _LEVEL_FIELDS = ("level1", "level2")
 
 
-def leaves(form_data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """(path, value) for every non-null leaf: ``funds.total.executed``, ``indicators[3].name``."""
+def leaves(form_data: dict[str, Any], prefix: str = "", *, include_null: bool = False) -> Iterator[tuple[str, Any]]:
+    """(path, value) for every leaf (non-null unless asked): ``funds.total.executed``, ``indicators[3].name``."""
     for name, value in form_data.items():
         path = f"{prefix}.{name}" if prefix else name
-        if value is None or path in _SKIPPED:
+        if (value is None and not include_null) or path in _SKIPPED:
             continue
         if isinstance(value, dict):
-            yield from leaves(value, path)
+            yield from leaves(value, path, include_null=include_null)
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                yield from leaves(item, f"{path}[{i}]")
+                yield from leaves(item, f"{path}[{i}]", include_null=include_null)
         else:
             yield path, value
 
@@ -49,9 +47,8 @@ def ground_value(path: str, value: Any, source: SourceText) -> Match | None:
 
 def _find_date(value: str, source: SourceText) -> Match | None:
     norm, offsets = source._normalized
-    for m in _DATE.finditer(norm):
-        y, mo, d = (int(g) for g in m.groups())
-        if f"{y:04d}-{mo:02d}-{d:02d}" == value:
+    for m in DATE.finditer(norm):
+        if normalise_date(m.group()) == value:
             return Match("normalized", ((offsets[m.start()], offsets[m.end() - 1] + 1),))
     return None
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from extractor.layout import Cell, Line, split_lines
-from extractor.normalize import key, parse_number, strip_tags
+from extractor.normalize import blank_tags, key, parse_number
 
 _NUMBER_TOKEN = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 _NON_SPACE = re.compile(r"\S+")
@@ -63,7 +63,7 @@ class SourceText:
     @cached_property
     def _normalized(self) -> tuple[str, list[int]]:
         """The form's text as comparison keys, with the document offset of every key character."""
-        text = re.sub(r"</?[a-zA-Z][^<>]{0,40}>", lambda m: " " * len(m.group()), self.document[self.start:self.end])
+        text = blank_tags(self.document[self.start:self.end])
         folded = unicodedata.normalize("NFKC", text)
         if len(folded) != len(text):  # a character expanded: fold one by one to keep offsets
             return self._normalized_slowly(text)
@@ -136,10 +136,4 @@ class SourceText:
             if number == value:
                 status = "exact" if "," not in printed and "，" not in printed and self.document[start:end] == printed else "normalized"
                 return Match(status, ((start, end),))
-        return None
-
-    def line_of(self, offset: int) -> Line | None:
-        for line in self.lines:
-            if line.start <= offset <= line.start + len(line.raw):
-                return line
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from extractor.backends.rules.cells import is_number_cell, looks_like_value
 from extractor.backends.rules.indicators import find_score_anchor, peel_labels, LabelState

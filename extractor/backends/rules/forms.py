@@ -6,7 +6,6 @@ from typing import Sequence
 
 from extractor.backends.rules.funds import read_declaration_funds, read_self_evaluation_funds
 from extractor.backends.rules.header import (
-    normalise_date,
     read_funds_unit,
     read_goals,
     read_labelled_values,
@@ -21,7 +20,7 @@ from extractor.backends.rules.indicators import (
 from extractor.backends.rules.provenance import Provenance
 from extractor.layout import Cell, Line
 from extractor.regions import is_grade_row, is_total_row, split_at_table, split_self_evaluation_tail
-from extractor.normalize import parse_number
+from extractor.normalize import normalise_date, parse_number
 from schemas import (
     DeclarationFunds,
     DeclarationIndicator,
@@ -31,9 +30,6 @@ from schemas import (
     SelfEvaluationIndicator,
     TargetDeclarationForm,
 )
-
-GRADES = ("优", "良", "中", "差")
-
 
 def _joined(cells: list[Cell]) -> str | None:
     return "".join(c.text for c in cells) or None
@@ -71,7 +67,7 @@ def _read_tail(tail: Sequence[Line], prov: Provenance):
     for line in tail:
         numbers = [c for c in line.cells if parse_number(c.text) is not None]
         if is_grade_row(line):
-            rest = [c for c in line.cells[1:]]
+            rest = line.cells[1:]
             if rest and len(rest[0].key) <= 2:
                 grade = rest[0].text
                 prov.add("grade", rest[0])

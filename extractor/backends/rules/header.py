@@ -20,7 +20,6 @@ HEADER_LABELS = {
 _ANY_LABEL = set(HEADER_LABELS) | {"项目资金", "项目资金总额", "年度资金申请总额", "项目绩效目标", "年度总体目标"}
 _YEAR_PAREN = re.compile(r"[(（]\s*(\d{4})\s*年\s*度?\s*[)）]")
 _YEAR_ANY = re.compile(r"(\d{4})\s*年\s*度")
-_DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})")
 _UNIT = re.compile(r"项目资金[^()（）]*[(（]\s*(万元|元)\s*[)）]")
 
 
@@ -69,19 +68,6 @@ def read_funds_unit(lines: Iterable[Line], prov: Provenance) -> str | None:
                 prov.add("funds_unit", cell)
                 return match.group(1)
     return None
-
-
-def normalise_date(text: str | None) -> str | None:
-    """``2025-01-01`` / ``2025.1.1`` / ``2025年1月1日`` → ``2025-01-01``; anything else → None."""
-    if not text:
-        return None
-    match = _DATE.search(text)
-    if not match:
-        return None
-    year, month, day = (int(g) for g in match.groups())
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        return None
-    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def read_goals(lines: Sequence[Line], heads: dict[str, str], prov: Provenance) -> dict[str, str | None]:

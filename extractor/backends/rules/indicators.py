@@ -95,7 +95,7 @@ def peel_labels(cells: Sequence[Cell], state: LabelState) -> tuple[list[Label], 
 
 def _continues_label(cell: Cell, state: LabelState) -> bool:
     k = cell.key
-    return is_suffix_fragment(cell.text) or any(name and name.endswith(k) and name != k or name == k for name in (state.level1, state.level2))
+    return is_suffix_fragment(cell.text) or any(name and name.endswith(k) for name in (state.level1, state.level2))
 
 
 def find_score_anchor(cells: Sequence[Cell]) -> int | None:
