@@ -14,6 +14,13 @@ def format_report(report: EvalReport, *, detail: bool = False) -> str:
         f"fields  P {overall['precision']:.4f}  R {overall['recall']:.4f}  F1 {overall['f1']:.4f}  "
         f"(tp {overall['tp']}, predicted {overall['predicted']}, gold {overall['gold']})",
     ]
+    if report.model:
+        lines.insert(1, "model: " + ", ".join(f"{k}={v}" for k, v in report.model.items()))
+    run = report.run
+    lines.append(f"validation: {run.statuses['valid']} valid, {run.statuses['needs_review']} need review, "
+                 f"{run.statuses['invalid']} invalid; {run.form_errors} forms failed")
+    if (model_line := run.model_line()) is not None:
+        lines.append(model_line)
     if "row_recall" in m:
         lines.append(f"indicator rows found: {m['row_recall']['found']}/{m['row_recall']['gold_rows']}   "
                      f"fabricated fields: {m['fabrication_rate']['invented']}")
@@ -26,7 +33,8 @@ def format_report(report: EvalReport, *, detail: bool = False) -> str:
     for field, s in m.get("per_field", {}).items():
         lines.append(f"  {field:<38} F1 {s['f1']:.4f}  ({s['tp']}/{s['gold']} gold, {s['predicted']} predicted)")
     for error in report.errors:
-        lines.append(f"error: {error['document']}: {error['message']}")
+        for form_error in error.get("form_errors", [error]):
+            lines.append(f"error: {error['document']}: {form_error['message']}")
     if detail:
         items = m.get("mismatches", {}).get("items", [])
         lines.append("")

@@ -10,8 +10,10 @@ from typing import Any, Sequence
 from eval.compare import FieldResult, compare_document
 from eval.dataset import DATA_DIR, EvalCase, load_cases
 from eval.evaluators import DEFAULT_EVALUATORS, Evaluator, Mismatches
+from extractor.backends import Backend, get_backend
 from extractor.errors import FormexError
 from extractor.pipeline import extract_file
+from extractor.runstats import RunStats
 from extractor.settings import Settings
 
 
@@ -24,36 +26,44 @@ class EvalReport:
     seconds: float
     metrics: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    run: RunStats = field(default_factory=RunStats)
+    model: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"backend": self.backend, "documents": self.documents, "forms_gold": self.forms_gold,
+        return {"backend": self.backend, "model": self.model, "documents": self.documents, "forms_gold": self.forms_gold,
                 "forms_predicted": self.forms_predicted, "seconds": round(self.seconds, 3),
-                "metrics": self.metrics, "errors": self.errors}
+                "metrics": self.metrics, "run": self.run.as_dict(), "errors": self.errors}
 
 
-def predict(case: EvalCase, settings: Settings) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def predict(case: EvalCase, settings: Settings, backend: Backend,
+            run: RunStats) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     try:
-        result = extract_file(case.text_path, settings=settings)
+        result = extract_file(case.text_path, settings=settings, backend=backend)
     except FormexError as exc:
         return [], {"document": case.name, **exc.as_dict()}
-    return [f.form.model_dump(mode="json") for f in result.forms], None
+    run.add(result)
+    error = {"document": case.name, "form_errors": result.errors} if result.errors else None
+    return [f.form.model_dump(mode="json") for f in result.forms], error
 
 
 def run_eval(settings: Settings, data_dir: Path | str = DATA_DIR, *, detail: bool = False,
              evaluators: Sequence[Evaluator] = DEFAULT_EVALUATORS) -> EvalReport:
     cases = load_cases(data_dir)
+    backend = get_backend(settings)
+    run = RunStats()
     started = time.perf_counter()
     results: list[FieldResult] = []
     errors: list[dict[str, Any]] = []
     predicted_forms = 0
     for case in cases:
-        pred, error = predict(case, settings)
+        pred, error = predict(case, settings, backend, run)
         if error:
             errors.append(error)
         predicted_forms += len(pred)
         results.extend(compare_document(case.name, case.gold, pred))
     report = EvalReport(settings.backend, len(cases), sum(len(c.gold) for c in cases), predicted_forms,
-                        time.perf_counter() - started, errors=errors)
+                        time.perf_counter() - started, errors=errors, run=run,
+                        model=backend.describe() if hasattr(backend, "describe") else None)
     for evaluator in (*evaluators, *((Mismatches(),) if detail else ())):
         report.metrics[evaluator.name] = evaluator.evaluate(results)
     return report

@@ -18,18 +18,60 @@ from typing import Iterator
 import click
 
 from extractor import __version__
+from extractor.backends import Backend, get_backend
 from extractor.errors import ConfigError, FormexError, InputNotFound
 from extractor.pipeline import DocumentResult, extract_file
-from extractor.settings import BACKENDS, Settings
+from extractor.runstats import RunStats
+from extractor.settings import BACKENDS, MODES, Settings
 
 TEXT_SUFFIXES = (".txt", ".md", ".text")
+EXIT_BUDGET = 5
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings(config: str | None = None, llm: dict[str, object] | None = None, **overrides: object) -> Settings:
     try:
-        return Settings.from_env(**overrides)
+        return Settings.from_env(config=config, llm=llm, **overrides)
     except ConfigError as exc:
         raise click.UsageError(exc.message) from exc
+
+
+def _backend(settings: Settings) -> Backend:
+    try:
+        return get_backend(settings)
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from exc
+
+
+def model_options(command):  # type: ignore[no-untyped-def]
+    """The options that configure the model backends (``llm``, ``hybrid``), shared by commands."""
+    options = [
+        click.option("--config", type=click.Path(dir_okay=False), help="TOML config file (default: $FORMEX_CONFIG)."),
+        click.option("--model", help="Model name, e.g. gpt-4o-mini."),
+        click.option("--base-url", help="OpenAI-compatible API base URL, e.g. http://127.0.0.1:8000/v1."),
+        click.option("--api-key-env", help="Name of the environment variable holding the API key."),
+        click.option("--mode", type=click.Choice(MODES), help="instructor mode (default: chosen per server)."),
+        click.option("--prompt-version", help="Prompt version folder under prompts/ (default: v1)."),
+        click.option("--few-shot/--no-few-shot", default=None, help="Include the prompt's example forms."),
+        click.option("--max-tokens", type=int, help="Completion token limit per call."),
+        click.option("--timeout", "timeout_s", type=float, help="Seconds per API call."),
+        click.option("--concurrency", type=int, help="Forms in flight at once."),
+        click.option("--token-budget", type=int, help="Stop sending forms once the run has used this many tokens."),
+        click.option("--cache-path", help="Response cache (SQLite) path; 'off' disables it."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _llm_overrides(values: dict[str, object]) -> dict[str, object]:
+    names = ("model", "base_url", "api_key_env", "mode", "prompt_version", "few_shot", "max_tokens", "timeout_s",
+             "concurrency", "token_budget", "cache_path")
+    return {name: values.pop(name, None) for name in names}
+
+
+def _settings_from_options(backend: str | None, values: dict[str, object]) -> Settings:
+    llm = _llm_overrides(values)
+    return _settings(config=values.pop("config", None), llm=llm, backend=backend)  # type: ignore[arg-type]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,25 +131,31 @@ def _summary_line(result: DocumentResult, where: str | None) -> str:
               help="Write one JSON file per input here (default: JSON to stdout).")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Extraction backend (default: rules).")
 @click.option("--summary/--no-summary", default=False, help="Print a readable summary to stderr.")
-def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, summary: bool) -> None:
+@model_options
+def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, summary: bool, **options: object) -> None:
     """Extract the forms of OCR text files (.txt/.md) into hand-off JSON."""
-    settings = _settings(backend=backend)
+    settings = _settings_from_options(backend, options)
     inputs = list(expand_inputs(paths))
     if not inputs:
         raise click.UsageError("no input files found")
+    runner = _backend(settings)
+    run = RunStats()
     failures = 0
-    forms = 0
     used: set[Path] = set()
-    for path in inputs:
+    for done, path in enumerate(inputs):
+        if getattr(runner, "budget_exhausted", False):
+            click.echo(f"token budget spent: stopped before {path}; {len(inputs) - done} documents not processed", err=True)
+            failures += len(inputs) - done
+            break
         try:
             if not path.exists():
                 raise InputNotFound(f"no such file: {path}", source=str(path))
-            result = extract_file(path, settings=settings)
+            result = extract_file(path, settings=settings, backend=runner)
         except FormexError as exc:
             failures += 1
             click.echo(f"error: {path}: {exc.message}", err=True)
             continue
-        forms += len(result.forms)
+        run.add(result)
         document = json.dumps(result.to_json(), ensure_ascii=False, indent=1 if outdir else None)
         where = None
         if outdir:
@@ -119,8 +167,12 @@ def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, su
         if summary:
             click.echo(_summary_line(result, where), err=True)
     if summary:
-        click.echo(f"{len(inputs) - failures}/{len(inputs)} documents extracted, {forms} forms, {failures} failed"
+        click.echo(f"{len(inputs) - failures}/{len(inputs)} documents extracted, {run.forms} forms, {failures} failed"
                    + (f"; JSON in {outdir}/" if outdir else ""), err=True)
+        if (model_line := run.model_line()) is not None:
+            click.echo(model_line, err=True)
+    if getattr(runner, "budget_exhausted", False):
+        sys.exit(EXIT_BUDGET)
     sys.exit(1 if failures else 0)
 
 
@@ -131,7 +183,9 @@ def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, su
 @click.option("--detail", is_flag=True, help="List every field that is not a true positive.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option("--validators", is_flag=True, help="Evaluate the validators instead: mutation detection on the gold set.")
-def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_json: bool, validators: bool) -> None:
+@model_options
+def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_json: bool, validators: bool,
+                 **options: object) -> None:
     """Score a backend on the labelled eval set (field P/R/F1 by the FORMAT.md rules)."""
     from eval.dataset import DATA_DIR
     from eval.report import format_report, format_validator_report
@@ -144,8 +198,11 @@ def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_js
         click.echo(json.dumps(validator_report.as_dict(), ensure_ascii=False, indent=1) if as_json
                    else format_validator_report(validator_report))
         return
-    settings = _settings(backend=backend)
-    report = run_eval(settings, data_dir or DATA_DIR, detail=detail)
+    settings = _settings_from_options(backend, options)
+    try:
+        report = run_eval(settings, data_dir or DATA_DIR, detail=detail)
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from exc
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     else:

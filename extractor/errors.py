@@ -10,9 +10,12 @@
     │   │   ├── BinaryInput          the file is not text (and no ingester takes it)
     │   │   ├── UndecodableInput     text in an encoding formex cannot read
     │   │   └── NoFormsFound         text, but no 自评表 / 申报表 in it
-    │   └── ConfigError              a setting is missing or wrong (exit code 2)
-    ├── ModelError                   the model answered, but not usefully (exit code 3)
-    └── APIError                     the model's API failed: transport, 5xx, 429 after retries (exit code 4)
+    │   ├── ConfigError              a setting is missing or wrong, or the API refused it (exit code 2)
+    │   └── BudgetExhausted          the run's token budget is spent; the rest is not sent (exit code 5)
+    ├── ModelError                   the model answered, but not usefully: no schema-valid answer
+    │                                after the re-asks, or an answer cut off (exit code 3)
+    └── APIError                     the model's API failed: timeouts, resets, 5xx, 429 after the
+                                     bounded retries (exit code 4)
 
 Third-party exceptions are translated into this tree where they enter formex
 (the backends' boundary); nothing else leaks out of the library.
@@ -27,13 +30,17 @@ class FormexError(Exception):
     exit_code = 1
     code = "formex_error"
 
-    def __init__(self, message: str, *, source: str | None = None) -> None:
+    def __init__(self, message: str, *, source: str | None = None, attempts: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.source = source
+        self.attempts = attempts
 
-    def as_dict(self) -> dict[str, str | None]:
-        return {"code": self.code, "message": self.message, "source": self.source}
+    def as_dict(self) -> dict[str, str | int | None]:
+        data: dict[str, str | int | None] = {"code": self.code, "message": self.message, "source": self.source}
+        if self.attempts is not None:
+            data["attempts"] = self.attempts
+        return data
 
 
 class UserError(FormexError):
@@ -67,6 +74,11 @@ class NoFormsFound(InputError):
 class ConfigError(UserError):
     code = "config_error"
     exit_code = 2
+
+
+class BudgetExhausted(UserError):
+    code = "budget_exhausted"
+    exit_code = 5
 
 
 class ModelError(FormexError):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.backends import Backend, ExtractedForm, get_backend
+from extractor.backends.base import extract_all
 from extractor.errors import FormexError, NoFormsFound
 from extractor.layout import split_lines
 from extractor.segment import split_forms
@@ -71,14 +72,12 @@ def extract_text(text: str, *, source: str = "<text>", settings: Settings | None
     blocks = split_forms(lines)
     if not blocks:
         raise NoFormsFound("no 财政项目支出绩效自评表 or 绩效目标申报表 found in the text", source=source)
-    for block in blocks:
-        try:
-            extracted = backend.extract_form(block, text)
-        except FormexError as exc:
-            result.errors.append({**exc.as_dict(), "lines": [block.first_line + 1, block.last_line + 1]})
+    for block, extracted in zip(blocks, extract_all(backend, blocks, text)):
+        if isinstance(extracted, FormexError):
+            result.errors.append({**extracted.as_dict(), "lines": [block.first_line + 1, block.last_line + 1]})
             continue
-        if settings.validate:
-            extracted.validation = validate_form(extracted.form, SourceText(text, lines, block.first_line, block.last_line))
+        if settings.validate and extracted.validation is None:
+            extracted.validation = validate_form(extracted.form, SourceText.of_lines(text, block.lines))
         result.forms.append(extracted)
     return result
 

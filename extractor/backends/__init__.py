@@ -1,4 +1,9 @@
-"""Extraction backends, each one module behind :class:`~extractor.backends.base.Backend`."""
+"""Extraction backends, each one module behind :class:`~extractor.backends.base.Backend`.
+
+- ``rules``: the deterministic parser (offline default);
+- ``llm``: a model behind an OpenAI-compatible API, one call per form;
+- ``hybrid``: the parser, and the model only for forms the validators reject.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,20 @@ from extractor.settings import Settings
 
 
 def get_backend(settings: Settings) -> Backend:
-    """The backend the settings name."""
+    """The backend the settings name. Build one per run: a run shares its token budget and cache."""
     if settings.backend == "rules":
         from extractor.backends.rules import RulesBackend
 
         return RulesBackend()
+    if settings.backend == "llm":
+        from extractor.backends.llm import LLMBackend
+
+        return LLMBackend(settings.llm)
+    if settings.backend == "hybrid":
+        from extractor.backends.hybrid import HybridBackend
+        from extractor.backends.llm import LLMBackend
+
+        return HybridBackend(LLMBackend(settings.llm))
     raise ConfigError(f"unknown backend {settings.backend!r}")
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from extractor.errors import FormexError
 from extractor.segment import FormBlock
 from schemas import SelfEvaluationForm, TargetDeclarationForm
 
@@ -23,8 +24,8 @@ class ExtractedForm:
     first_line: int
     last_line: int
     spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    usage: dict[str, int] = field(default_factory=dict)
     validation: "FormValidation | None" = None
+    extraction: dict[str, Any] = field(default_factory=dict)   # model, prompt version, usage (model backends)
 
     def to_json(self) -> dict:
         """The form object of the hand-off format, plus its validation, spans and alignment."""
@@ -34,6 +35,8 @@ class ExtractedForm:
             data["spans"] = {path: [list(s) for s in spans] for path, spans in self.validation.spans.items()}
             data["alignment"] = self.validation.alignment
         data["source_lines"] = [self.first_line + 1, self.last_line + 1]
+        if self.extraction:
+            data["extraction"] = self.extraction
         return data
 
 
@@ -45,3 +48,20 @@ class Backend(Protocol):
     def extract_form(self, block: FormBlock, text: str) -> ExtractedForm:
         """``text`` is the whole document; ``block`` says which lines are this form's."""
         ...
+
+
+def extract_all(backend: Backend, blocks: list[FormBlock], text: str) -> list["ExtractedForm | FormexError"]:
+    """Every block of a document; a failed form is returned as its error and the others go on.
+
+    A backend that can read forms concurrently (the model backends) offers ``extract_forms``.
+    """
+    batch = getattr(backend, "extract_forms", None)
+    if batch is not None:
+        return batch(blocks, text)
+    results: list[ExtractedForm | FormexError] = []
+    for block in blocks:
+        try:
+            results.append(backend.extract_form(block, text))
+        except FormexError as exc:
+            results.append(exc)
+    return results
