@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -78,6 +79,8 @@ def _settings_from_options(backend: str | None, values: dict[str, object]) -> Se
 @click.version_option(__version__, prog_name="formex")
 def main() -> None:
     """formex: validated JSON from OCR text of fiscal project performance forms."""
+    # instructor logs every failed attempt; formex reports failures itself, once, as typed errors.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
 def expand_inputs(paths: tuple[str, ...]) -> Iterator[Path]:
@@ -156,6 +159,8 @@ def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, su
             click.echo(f"error: {path}: {exc.message}", err=True)
             continue
         run.add(result)
+        for error in result.errors:
+            click.echo(f"error: {path} lines {error['lines'][0]}-{error['lines'][1]}: {error['message']}", err=True)
         document = json.dumps(result.to_json(), ensure_ascii=False, indent=1 if outdir else None)
         where = None
         if outdir:
@@ -173,7 +178,7 @@ def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, su
             click.echo(model_line, err=True)
     if getattr(runner, "budget_exhausted", False):
         sys.exit(EXIT_BUDGET)
-    sys.exit(1 if failures else 0)
+    sys.exit(1 if failures or run.form_errors else 0)
 
 
 @main.command(name="eval")

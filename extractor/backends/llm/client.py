@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import instructor
 import openai
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 try:  # instructor >= 1.11 keeps its exceptions in instructor.core
@@ -138,6 +138,10 @@ def _count_retry(usage: Usage) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "answer"
+        return f"{exc.error_count()} schema error(s), first at {where}: {first.get('msg')}"
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
 
