@@ -6,6 +6,10 @@
     ├── UserError                    the caller can fix it (exit code 1)
     │   ├── InputError               one input cannot be used; other inputs go on
     │   │   ├── InputNotFound        the path does not exist or is not a file
+    │   │   ├── InputTooLarge        over the size (or page) limit
+    │   │   ├── UnsafeInput          a zip entry with an unsafe path, a link, or a zip bomb
+    │   │   ├── CorruptInput         a PDF or image that cannot be read
+    │   │   ├── EncryptedInput       a password-protected PDF
     │   │   ├── EmptyInput           the file holds no text
     │   │   ├── BinaryInput          the file is not text (and no ingester takes it)
     │   │   ├── UndecodableInput     text in an encoding formex cannot read
@@ -53,6 +57,22 @@ class InputError(UserError):
 
 class InputNotFound(InputError):
     code = "input_not_found"
+
+
+class InputTooLarge(InputError):
+    code = "input_too_large"
+
+
+class UnsafeInput(InputError):
+    code = "unsafe_input"
+
+
+class CorruptInput(InputError):
+    code = "corrupt_input"
+
+
+class EncryptedInput(InputError):
+    code = "encrypted_input"
 
 
 class EmptyInput(InputError):

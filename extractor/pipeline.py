@@ -1,6 +1,6 @@
 """The extraction pipeline, in a fixed order.
 
-1. read: bytes → text (encoding detected)          :mod:`extractor.textio`
+1. read: bytes → text: decoded, or PDF text layer / OCR   :mod:`extractor.ingest`
 2. lay out: text → lines of cells with spans        :mod:`extractor.layout`
 3. segment: lines → form blocks, typed              :mod:`extractor.segment`
 4. extract: each block → a form (one backend call)  :mod:`extractor.backends`
@@ -19,11 +19,12 @@ from typing import Any
 
 from extractor.backends import Backend, ExtractedForm, get_backend
 from extractor.backends.base import extract_all
-from extractor.errors import FormexError, NoFormsFound
+from extractor.errors import FormexError, InputTooLarge, NoFormsFound
+from extractor.ingest import ingest_bytes
 from extractor.layout import split_lines
 from extractor.segment import split_forms
 from extractor.settings import Settings
-from extractor.textio import decode_bytes, read_text_file
+from extractor.textio import read_input_bytes
 from extractor.validate import SourceText, validate_form
 
 
@@ -33,10 +34,12 @@ class DocumentResult:
 
     source: str
     sha256: str
-    encoding: str
+    encoding: str | None
     text: str
     forms: list[ExtractedForm] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    input_kind: str = "text"
+    pages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def invalid_forms(self) -> int:
@@ -55,6 +58,7 @@ class DocumentResult:
             "source": self.source,
             "sha256": self.sha256,
             "encoding": self.encoding,
+            "input": {"kind": self.input_kind, "pages": self.pages},
             "backend": self.forms[0].backend if self.forms else None,
             "forms": [f.to_json() for f in self.forms],
             "errors": self.errors,
@@ -62,7 +66,7 @@ class DocumentResult:
 
 
 def extract_text(text: str, *, source: str = "<text>", settings: Settings | None = None,
-                 backend: Backend | None = None, encoding: str = "utf-8", sha256: str | None = None) -> DocumentResult:
+                 backend: Backend | None = None, encoding: str | None = "utf-8", sha256: str | None = None) -> DocumentResult:
     """Extract every form of one document's text."""
     settings = settings or Settings()
     backend = backend or get_backend(settings)
@@ -83,15 +87,20 @@ def extract_text(text: str, *, source: str = "<text>", settings: Settings | None
 
 
 def extract_bytes(data: bytes, *, source: str, settings: Settings | None = None, backend: Backend | None = None) -> DocumentResult:
-    decoded = decode_bytes(data, source=source)
-    return extract_text(decoded.text, source=source, settings=settings, backend=backend,
-                        encoding=decoded.encoding, sha256=decoded.sha256)
+    """Extract one input given as bytes: OCR text, a PDF or an image."""
+    settings = settings or Settings()
+    if len(data) > settings.max_input_bytes:
+        raise InputTooLarge(f"the input is {len(data)} bytes, over the limit of {settings.max_input_bytes}", source=source)
+    ingested = ingest_bytes(data, source=source, ocr_dpi=settings.ocr_dpi, max_pages=settings.max_pages)
+    result = extract_text(ingested.text, source=source, settings=settings, backend=backend,
+                          encoding=ingested.encoding, sha256=ingested.sha256)
+    result.input_kind, result.pages = ingested.kind, ingested.pages
+    return result
 
 
 def extract_file(path: str | Path, *, settings: Settings | None = None, backend: Backend | None = None) -> DocumentResult:
-    """Extract one OCR text file. Raises an :class:`~extractor.errors.InputError` if it cannot be used."""
+    """Extract one input file. Raises an :class:`~extractor.errors.InputError` if it cannot be used."""
     settings = settings or Settings()
     path = Path(path)
-    decoded = read_text_file(path, max_bytes=settings.max_input_bytes)
-    return extract_text(decoded.text, source=str(path), settings=settings, backend=backend,
-                        encoding=decoded.encoding, sha256=decoded.sha256)
+    data = read_input_bytes(path, max_bytes=settings.max_input_bytes)
+    return extract_bytes(data, source=str(path), settings=settings, backend=backend)

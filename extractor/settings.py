@@ -140,14 +140,18 @@ class Settings:
 
     backend: str = "rules"
     max_input_bytes: int = 50 * 1024 * 1024
+    max_pages: int = 200
+    ocr_dpi: int = 200
     validate: bool = True
     llm: LLMSettings = field(default_factory=LLMSettings)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}; choose one of: {', '.join(BACKENDS)}")
-        if self.max_input_bytes <= 0:
-            raise ConfigError("max_input_bytes must be positive")
+        if self.max_input_bytes <= 0 or self.max_pages <= 0:
+            raise ConfigError("max_input_bytes and max_pages must be positive")
+        if not 72 <= self.ocr_dpi <= 600:
+            raise ConfigError("ocr_dpi must be between 72 and 600")
 
     def with_(self, **changes: object) -> "Settings":
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -176,7 +180,8 @@ class Settings:
             raise ConfigError(f"unknown setting: {exc}") from exc
 
 
-_TOP_ENV = {"BACKEND": ("backend", str), "MAX_INPUT_BYTES": ("max_input_bytes", int)}
+_TOP_ENV = {"BACKEND": ("backend", str), "MAX_INPUT_BYTES": ("max_input_bytes", int),
+            "MAX_PAGES": ("max_pages", int), "OCR_DPI": ("ocr_dpi", int)}
 _LLM_ENV = {
     "BASE_URL": ("base_url", str), "MODEL": ("model", str), "API_KEY_ENV": ("api_key_env", str),
     "MODE": ("mode", str), "TEMPERATURE": ("temperature", float), "MAX_TOKENS": ("max_tokens", int),

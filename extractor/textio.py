@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from extractor.errors import BinaryInput, EmptyInput, InputError, InputNotFound, UndecodableInput
+from extractor.errors import BinaryInput, EmptyInput, InputError, InputNotFound, InputTooLarge, UndecodableInput
 
 
 @dataclass(frozen=True)
@@ -43,19 +43,23 @@ def decode_bytes(data: bytes, *, source: str | None = None) -> DecodedText:
     raise UndecodableInput("the text is neither UTF-8, UTF-16 nor GB18030/GBK", source=source)
 
 
-def read_text_file(path: Path, *, max_bytes: int) -> DecodedText:
-    """Read and decode one text file."""
+def read_input_bytes(path: Path, *, max_bytes: int) -> bytes:
+    """The bytes of one input file, or an InputError (missing, oversized, unreadable)."""
     source = str(path)
     if not path.is_file():
         raise InputNotFound(f"no such file: {path}", source=source)
     size = path.stat().st_size
     if size > max_bytes:
-        raise InputError(f"the file is {size} bytes, over the limit of {max_bytes}", source=source)
+        raise InputTooLarge(f"the file is {size} bytes, over the limit of {max_bytes}", source=source)
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror or exc}", source=source) from exc
-    return decode_bytes(data, source=source)
+
+
+def read_text_file(path: Path, *, max_bytes: int) -> DecodedText:
+    """Read and decode one text file."""
+    return decode_bytes(read_input_bytes(path, max_bytes=max_bytes), source=str(path))
 
 
 def _sniff_utf16(data: bytes) -> str | None:

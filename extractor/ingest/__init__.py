@@ -1,0 +1,90 @@
+"""Ingestion: any input file → the row text the parser reads (one table row per line, tab-separated).
+
+- text (``.txt``/``.md``: OCR output already): decoded as is, see :mod:`extractor.textio`;
+- PDF: per page, its text layer if it has one, else OCR (:mod:`extractor.ingest.pdf`);
+- images (PNG, JPEG, TIFF incl. multi-page, BMP): OCR (:mod:`extractor.ingest.ocr`).
+
+The kind is told by the file's first bytes, not its name. PDF and OCR text is normalised with
+NFKC and look-alike code points are mapped (compatibility ideographs, non-breaking hyphens),
+so the same form reads the same whichever way it arrived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from extractor.errors import CorruptInput, InputTooLarge
+from extractor.textio import decode_bytes
+
+IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"II*\x00", "tiff"),
+               (b"MM\x00*", "tiff"), (b"BM", "bmp"))
+LOOKALIKES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2212": "-",
+                            "\u00a0": " ", "\u200b": "", "\ufeff": ""})
+
+
+@dataclass
+class Ingested:
+    """One input as text, with how each page was read."""
+
+    text: str
+    kind: str                       # "text", "pdf" or "image"
+    sha256: str
+    encoding: str | None = None
+    pages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def sniff(data: bytes) -> str:
+    if data[:1024].lstrip().startswith(b"%PDF"):
+        return "pdf"
+    for magic, _ in IMAGE_MAGIC:
+        if data.startswith(magic):
+            return "image"
+    return "text"
+
+
+def fold(text: str) -> str:
+    """NFKC, then look-alike code points mapped to the ones the parser knows."""
+    return unicodedata.normalize("NFKC", text).translate(LOOKALIKES)
+
+
+def ingest_bytes(data: bytes, *, source: str, ocr_dpi: int = 200, max_pages: int = 200) -> Ingested:
+    digest = hashlib.sha256(data).hexdigest()
+    kind = sniff(data)
+    if kind == "text":
+        decoded = decode_bytes(data, source=source)
+        return Ingested(decoded.text, kind, digest, decoded.encoding)
+    if kind == "pdf":
+        from extractor.ingest.pdf import read_pdf
+
+        pages = read_pdf(data, source=source, dpi=ocr_dpi, max_pages=max_pages)
+    else:
+        pages = _read_image(data, source=source, max_pages=max_pages)
+    text = fold("\n".join(row for page in pages for row in page.rows))
+    return Ingested(text, kind, digest, None, [page.info() for page in pages])
+
+
+def _read_image(data: bytes, *, source: str, max_pages: int) -> list:
+    import numpy as np
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    from extractor.ingest.ocr import engine_name, ocr_page_rows
+    from extractor.ingest.pdf import PageText
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        frames = [frame.convert("L") for frame in ImageSequence.Iterator(image)]
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise CorruptInput(f"not a readable image: {exc}", source=source) from exc
+    if len(frames) > max_pages:
+        raise InputTooLarge(f"{len(frames)} pages, more than the limit of {max_pages}", source=source)
+    pages = []
+    for number, frame in enumerate(frames, start=1):
+        started = time.perf_counter()
+        rows = ocr_page_rows(np.asarray(frame))
+        pages.append(PageText(number, "ocr", rows, time.perf_counter() - started, engine_name()))
+    return pages

@@ -1,0 +1,55 @@
+"""OCR of page images with RapidOCR (PP-OCR models shipped inside the ``rapidocr`` wheel, run by
+``onnxruntime``): character boxes, placed into the table cells found in the pixels."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+from extractor.errors import ConfigError
+from extractor.ingest.raster import bands_from_image, deskew
+from extractor.ingest.table import Glyph, rows_text
+
+_lock = threading.Lock()
+
+
+def engine_name() -> str:
+    try:
+        return f"rapidocr {version('rapidocr')} (onnxruntime {version('onnxruntime')})"
+    except PackageNotFoundError:
+        return "rapidocr (not installed)"
+
+
+@lru_cache(maxsize=1)
+def _engine():  # type: ignore[no-untyped-def]
+    try:
+        from rapidocr import RapidOCR
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise ConfigError("OCR needs the packages rapidocr and onnxruntime: pip install -e .") from exc
+    logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+    return RapidOCR(params={"Global.log_level": "error"})
+
+
+def ocr_glyphs(gray: np.ndarray) -> list[Glyph]:
+    """Character boxes of a page image (one Glyph per character RapidOCR reports)."""
+    with _lock:   # one engine per process; onnxruntime already uses every core
+        result = _engine()(gray, return_word_box=True)
+    glyphs = []
+    for line in result.word_results or ():
+        for word in line or ():
+            if len(word) != 3:      # an empty page gives empty entries
+                continue
+            text, _score, quad = word
+            xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+            glyphs.append(Glyph(float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)), text))
+    return glyphs
+
+
+def ocr_page_rows(gray: np.ndarray) -> list[str]:
+    """A page image as row text: straighten, find the table rules, OCR, place boxes in cells."""
+    level, _ = deskew(gray)
+    return rows_text(ocr_glyphs(level), bands_from_image(level))
