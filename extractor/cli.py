@@ -1,6 +1,6 @@
 """The ``formex`` command line: a thin layer over the library calls.
 
-    formex extract PATH... [-o OUTDIR]     OCR text → hand-off JSON
+    formex extract PATH... [-o OUTDIR]     text, PDFs, images, folders, zips, globs → hand-off JSON
     formex eval [--data DIR] [--detail]    score a backend on the labelled eval set
     formex validate RESULT.json --source DOC   re-validate an edited result
     formex schema                          the JSON Schema of the hand-off format
@@ -12,20 +12,17 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Iterator
 
 import click
 
 from extractor import __version__
 from extractor.backends import Backend, get_backend
-from extractor.errors import ConfigError, FormexError, InputNotFound
-from extractor.pipeline import DocumentResult, extract_file
+from extractor.batch import write_atomically
+from extractor.errors import ConfigError, FormexError
 from extractor.runstats import RunStats
 from extractor.settings import BACKENDS, MODES, Settings
 
-TEXT_SUFFIXES = (".txt", ".md", ".text")
 EXIT_BUDGET = 5
 
 
@@ -83,102 +80,117 @@ def main() -> None:
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
-def expand_inputs(paths: tuple[str, ...]) -> Iterator[Path]:
-    """Files as given; folders give their text files, sorted."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
-        else:
-            yield path
-
-
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _output_path(outdir: Path, source: Path, used: set[Path], sha256: str) -> Path:
-    path = outdir / f"{source.stem}.json"
-    if path in used:
-        path = outdir / f"{source.stem}-{sha256[:8]}.json"
-    used.add(path)
-    return path
-
-
-def _summary_line(result: DocumentResult, where: str | None) -> str:
-    kinds = {"self_evaluation": 0, "target_declaration": 0}
-    rows = 0
-    for extracted in result.forms:
-        kinds[extracted.form.form_type] += 1
-        rows += len(extracted.form.indicators)
-    statuses = result.status_counts()
-    line = (f"{result.source}: {len(result.forms)} forms "
-            f"({kinds['self_evaluation']} 自评表, {kinds['target_declaration']} 申报表), {rows} indicator rows; "
-            f"{statuses['valid']} valid, {statuses['needs_review']} need review, {statuses['invalid']} invalid")
-    if result.errors:
-        line += f", {len(result.errors)} form errors"
+def _summary_line(summary: dict, source: str, where: str | None) -> str:
+    statuses = summary["statuses"]
+    line = (f"{source}: {summary['forms']} forms; {statuses['valid']} valid, {statuses['needs_review']} need review, "
+            f"{statuses['invalid']} invalid")
+    if summary["form_errors"]:
+        line += f", {len(summary['form_errors'])} form errors"
     return line + (f" -> {where}" if where else "")
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output-dir", "outdir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write one JSON file per input here (default: JSON to stdout).")
+              help="Batch mode: one JSON per document here, plus forms.jsonl and errors.jsonl; resumable.")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Extraction backend (default: rules).")
-@click.option("--summary/--no-summary", default=False, help="Print a readable summary to stderr.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Parallel worker processes for the parser (default: CPU count; model backends use 1).")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write an Excel workbook of every form and indicator row, flagged cells highlighted.")
+@click.option("--summary/--no-summary", default=False, help="Print a line per document to stderr.")
+@click.option("--progress/--no-progress", default=True, help="Show progress in batch mode.")
 @model_options
-def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, summary: bool, **options: object) -> None:
-    """Extract the forms of OCR text files (.txt/.md) into hand-off JSON."""
+def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, workers: int | None,
+            xlsx_path: Path | None, summary: bool, progress: bool, **options: object) -> None:
+    """Extract forms from OCR text, PDFs (text layer or scanned) and images, given as files,
+    folders, zip archives or glob patterns, into hand-off JSON (stdout, or -o OUTDIR)."""
+    from extractor.inputs import discover
+
     settings = _settings_from_options(backend, options)
-    inputs = list(expand_inputs(paths))
-    if not inputs:
+    items, refused = discover(paths, max_bytes=settings.max_input_bytes)
+    if not items and not refused:
         raise click.UsageError("no input files found")
     runner = _backend(settings)
+    if outdir is None:
+        if xlsx_path:
+            raise click.UsageError("--xlsx needs -o OUTDIR")
+        _extract_to_stdout(items, refused, settings, runner, summary)
+    else:
+        _extract_batch(items, refused, outdir, settings, runner, workers or os.cpu_count() or 1, xlsx_path,
+                       summary, progress)
+
+
+def _extract_to_stdout(items: list, refused: list, settings: Settings, runner: Backend, summary: bool) -> None:
+    from extractor.pipeline import extract_bytes
+
+    failures = len(refused)
     run = RunStats()
-    failures = 0
-    used: set[Path] = set()
-    for done, path in enumerate(inputs):
+    for bad in refused:
+        click.echo(f"error: {bad.source}: {bad.error.message}", err=True)
+    for item in items:
         if getattr(runner, "budget_exhausted", False):
-            click.echo(f"token budget spent: stopped before {path}; {len(inputs) - done} documents not processed", err=True)
-            failures += len(inputs) - done
-            break
+            click.echo(f"token budget spent: {item.source} and the rest were not processed", err=True)
+            sys.exit(EXIT_BUDGET)
         try:
-            if not path.exists():
-                raise InputNotFound(f"no such file: {path}", source=str(path))
-            result = extract_file(path, settings=settings, backend=runner)
+            result = extract_bytes(item.read(settings.max_input_bytes), source=item.source, settings=settings,
+                                   backend=runner)
         except FormexError as exc:
             failures += 1
-            click.echo(f"error: {path}: {exc.message}", err=True)
+            click.echo(f"error: {item.source}: {exc.message}", err=True)
             continue
         run.add(result)
         for error in result.errors:
-            click.echo(f"error: {path} lines {error['lines'][0]}-{error['lines'][1]}: {error['message']}", err=True)
-        document = json.dumps(result.to_json(), ensure_ascii=False, indent=1 if outdir else None)
-        where = None
-        if outdir:
-            target = _output_path(outdir, path, used, result.sha256)
-            write_atomically(target, document + "\n")
-            where = str(target)
-        else:
-            click.echo(document)
+            click.echo(f"error: {item.source} lines {error['lines'][0]}-{error['lines'][1]}: {error['message']}", err=True)
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         if summary:
-            click.echo(_summary_line(result, where), err=True)
+            click.echo(_summary_line(result.summary(), item.source, None), err=True)
     if summary:
-        click.echo(f"{len(inputs) - failures}/{len(inputs)} documents extracted, {run.forms} forms, {failures} failed"
-                   + (f"; JSON in {outdir}/" if outdir else ""), err=True)
+        click.echo(f"{len(items) + len(refused) - failures}/{len(items) + len(refused)} documents extracted, "
+                   f"{run.forms} forms, {failures} failed", err=True)
         if (model_line := run.model_line()) is not None:
             click.echo(model_line, err=True)
     if getattr(runner, "budget_exhausted", False):
         sys.exit(EXIT_BUDGET)
     sys.exit(1 if failures or run.form_errors else 0)
+
+
+def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings, runner: Backend, workers: int,
+                   xlsx_path: Path | None, summary: bool, progress: bool) -> None:
+    from extractor.batch import ERRORS_FILE, FORMS_FILE, Batch
+    from extractor.progress import ProgressLine
+
+    line = ProgressLine() if progress else None
+
+    def report(state, total):  # type: ignore[no-untyped-def]
+        if line is not None:
+            line(state, total)
+
+    batch = Batch(outdir, settings, workers=workers, backend=runner, on_progress=report)
+    result = batch.run(items, refused)
+    if summary:
+        for error in result.errors:
+            click.echo(f"error: {error['source']}: {error['message']}", err=True)
+    else:
+        for error in result.errors[:20]:
+            click.echo(f"error: {error['source']}: {error['message']}", err=True)
+        if len(result.errors) > 20:
+            click.echo(f"... {len(result.errors) - 20} more in {outdir / ERRORS_FILE}", err=True)
+    if xlsx_path:
+        from extractor.export_xlsx import write_workbook
+
+        count = write_workbook(batch.results(), xlsx_path)
+        click.echo(f"workbook: {count} forms -> {xlsx_path}", err=True)
+    click.echo(f"{result.extracted + result.skipped}/{result.inputs} documents extracted, {result.run.forms} forms, "
+               f"{result.pages} pages, {result.flagged} forms flagged, {result.failed} failed, "
+               f"{result.skipped} skipped as already done ({result.seconds:.1f}s); JSON in {outdir}/, "
+               f"all forms in {outdir / FORMS_FILE}, errors in {outdir / ERRORS_FILE}", err=True)
+    if (model_line := result.run.model_line()) is not None:
+        click.echo(model_line, err=True)
+    if result.stopped_early:
+        click.echo(f"stopped early: {result.stopped_early}", err=True)
+        sys.exit(EXIT_BUDGET)
+    sys.exit(1 if result.failed or result.run.form_errors else 0)
 
 
 @main.command(name="eval")

@@ -52,6 +52,11 @@ class DocumentResult:
                 counts[f.validation.status] += 1
         return counts
 
+    def summary(self) -> dict[str, Any]:
+        """What a run needs to count this document, small enough to pass between processes."""
+        return {"forms": len(self.forms), "form_errors": self.errors, "statuses": self.status_counts(),
+                "pages": len(self.pages), "extractions": [f.extraction for f in self.forms]}
+
     def to_json(self) -> dict[str, Any]:
         """The hand-off object: ``{"source", "sha256", "forms": [...]}``."""
         return {

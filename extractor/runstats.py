@@ -23,13 +23,17 @@ class RunStats:
     model_seconds: float = 0.0
 
     def add(self, result: DocumentResult) -> None:
+        self.add_summary(result.summary())
+
+    def add_summary(self, summary: dict[str, Any]) -> None:
+        """Count one document from :meth:`DocumentResult.summary`."""
         self.documents += 1
-        self.forms += len(result.forms)
-        self.form_errors += len(result.errors)
-        for status, count in result.status_counts().items():
+        self.forms += summary["forms"]
+        self.form_errors += len(summary["form_errors"])
+        for status, count in summary["statuses"].items():
             self.statuses[status] += count
-        for extracted in result.forms:
-            self._add_extraction(extracted.extraction)
+        for extraction in summary["extractions"]:
+            self._add_extraction(extraction)
 
     def _add_extraction(self, extraction: dict[str, Any]) -> None:
         if extraction.get("backend") == "llm" or extraction.get("sent_to_model"):

@@ -56,7 +56,7 @@ def test_a_spent_budget_stops_the_batch_with_exit_code_5(tmp_path):
         result = run("extract", *map(str, SEEDS), "--backend", "llm", *model_args(server), "--token-budget", "1",
                      "--concurrency", "1", "-o", str(tmp_path))
     assert result.exit_code == 5
-    assert "token budget spent: stopped before" in result.stderr
+    assert "stopped early: token budget spent" in result.stderr
     assert len(server.requests) == 1
 
 

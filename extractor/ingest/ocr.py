@@ -39,9 +39,11 @@ def ocr_glyphs(gray: np.ndarray) -> list[Glyph]:
     with _lock:   # one engine per process; onnxruntime already uses every core
         result = _engine()(gray, return_word_box=True)
     glyphs = []
+    if not result.txts:         # nothing detected: word_results is a placeholder
+        return []
     for line in result.word_results or ():
         for word in line or ():
-            if len(word) != 3:      # an empty page gives empty entries
+            if not isinstance(word, tuple) or len(word) != 3 or word[2] is None:
                 continue
             text, _score, quad = word
             xs, ys = [p[0] for p in quad], [p[1] for p in quad]

@@ -143,7 +143,7 @@ def _first_line(exc: BaseException) -> str:
         where = ".".join(str(part) for part in first.get("loc", ())) or "answer"
         return f"{exc.error_count()} schema error(s), first at {where}: {first.get('msg')}"
     text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
+    return text[0][:600] if text else type(exc).__name__
 
 
 def retry_after_seconds(headers: Any) -> float | None:
@@ -183,5 +183,10 @@ def translate_api_error(exc: openai.APIError, settings: LLMSettings) -> Exceptio
         return ConfigError(f"HTTP {status}: {where} refused the API key from {settings.api_key_env}")
     if status == 404:
         return ConfigError(f"HTTP 404: no such model or endpoint at {where}")
-    return ConfigError(f"HTTP {status}: {where} refused the request: {_first_line(exc)}; "
-                       f"if it does not support instructor mode {settings.resolved_mode}, set llm.mode (--mode)")
+    detail = _first_line(exc)
+    hint = ""
+    if any(word in detail.lower() for word in ("response_format", "json_schema", "tool", "function")):
+        hint = f"; the server may not support instructor mode {settings.resolved_mode}: set llm.mode (--mode)"
+    elif "context" in detail.lower():
+        hint = "; the form does not fit the model's context: use a model with a longer context or --no-few-shot"
+    return ConfigError(f"HTTP {status}: {where} refused the request: {detail}{hint}")

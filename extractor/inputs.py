@@ -1,0 +1,142 @@
+"""What a batch is made of: files, folders, zip archives and glob patterns → input items.
+
+Every item knows where its result goes (a path relative to the output folder, fixed before
+anything runs, so a rerun writes the same places). A zip entry with an unsafe path (absolute,
+``..``), a link, an encrypted entry or one bigger than the size limit is refused, not read.
+"""
+
+from __future__ import annotations
+
+import glob
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from extractor.errors import CorruptInput, InputError, InputNotFound, InputTooLarge, UnsafeInput
+from extractor.textio import read_input_bytes
+
+SUFFIXES = (".txt", ".md", ".text", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+
+
+@dataclass(frozen=True)
+class InputItem:
+    """One document to extract: a file, or an entry of a zip archive."""
+
+    source: str                   # as shown to people: "scans/a.pdf" or "box.zip!2023/a.pdf"
+    result_name: str              # result path relative to the output folder, without ".json"
+    path: Path
+    member: str | None = None     # the entry, when ``path`` is a zip archive
+
+    def read(self, max_bytes: int) -> bytes:
+        if self.member is None:
+            return read_input_bytes(self.path, max_bytes=max_bytes)
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                info = archive.getinfo(self.member)
+                if info.file_size > max_bytes:
+                    raise InputTooLarge(f"{info.file_size} bytes unpacked, over the limit of {max_bytes}", source=self.source)
+                with archive.open(info) as handle:
+                    data = handle.read(max_bytes + 1)
+        except (zipfile.BadZipFile, KeyError, OSError, RuntimeError) as exc:
+            raise CorruptInput(f"cannot read the zip entry: {exc}", source=self.source) from exc
+        if len(data) > max_bytes:
+            raise InputTooLarge(f"over the limit of {max_bytes} bytes unpacked", source=self.source)
+        return data
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An input that is not read at all, and why."""
+
+    source: str
+    error: InputError
+
+
+def _stem(relative: PurePosixPath) -> str:
+    return str(relative.with_suffix("")) if relative.suffix else str(relative)
+
+
+def _wanted(name: str) -> bool:
+    return name.lower().endswith(SUFFIXES)
+
+
+def _from_zip(path: Path, max_bytes: int) -> tuple[list[InputItem], list[Refused]]:
+    items, refused = [], []
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        return [], [Refused(str(path), CorruptInput(f"not a readable zip archive: {exc}", source=str(path)))]
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            source = f"{path}!{info.filename}"
+            member = PurePosixPath(info.filename.replace("\\", "/"))
+            mode = info.external_attr >> 16
+            reason = None
+            if member.is_absolute() or ".." in member.parts or ":" in info.filename:
+                reason = UnsafeInput("unsafe path in the archive (absolute or ..)", source=source)
+            elif stat.S_ISLNK(mode):
+                reason = UnsafeInput("a link inside the archive", source=source)
+            elif info.flag_bits & 0x1:
+                reason = UnsafeInput("an encrypted zip entry", source=source)
+            elif info.file_size > max_bytes:
+                reason = InputTooLarge(f"{info.file_size} bytes unpacked, over the limit of {max_bytes}", source=source)
+            if reason is not None:
+                refused.append(Refused(source, reason))
+            elif _wanted(info.filename):
+                items.append(InputItem(source, f"{path.stem}/{_stem(member)}", path, info.filename))
+    return items, refused
+
+
+def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int) -> tuple[list[InputItem], list[Refused]]:
+    """Items for files, folders (recursively), zip archives and glob patterns, in a stable order."""
+    items: list[InputItem] = []
+    refused: list[Refused] = []
+    for raw in arguments:
+        path = Path(raw)
+        if any(ch in raw for ch in "*?[") and not path.exists():
+            matches = sorted(Path(p) for p in glob.glob(raw, recursive=True) if Path(p).is_file())
+            if not matches:
+                refused.append(Refused(raw, InputNotFound(f"no file matches {raw}", source=raw)))
+            for match in matches:
+                found, bad = _one(match, max_bytes, PurePosixPath(match.name))
+                items += found
+                refused += bad
+        elif path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.is_file() and (_wanted(p.name) or p.suffix.lower() == ".zip")):
+                found, bad = _one(file, max_bytes, PurePosixPath(file.relative_to(path).as_posix()))
+                items += found
+                refused += bad
+        else:
+            found, bad = _one(path, max_bytes, PurePosixPath(path.name))
+            items += found
+            refused += bad
+    return _unique_names(items), refused
+
+
+def _one(path: Path, max_bytes: int, relative: PurePosixPath) -> tuple[list[InputItem], list[Refused]]:
+    if path.suffix.lower() == ".zip" and path.is_file():
+        return _from_zip(path, max_bytes)
+    return [InputItem(str(path), _stem(relative), path)], []
+
+
+def _unique_names(items: list[InputItem]) -> list[InputItem]:
+    """Two inputs that would write the same result keep their own suffix in the name
+    (``a.pdf.json``, ``a.txt.json``); a name still taken gets a counter."""
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.result_name] = counts.get(item.result_name, 0) + 1
+    taken: set[str] = set()
+    unique = []
+    for item in items:
+        name = item.result_name
+        if counts[name] > 1:
+            name = f"{name}{Path(item.member or item.path.name).suffix}"
+        base, n = name, 2
+        while name in taken:
+            name, n = f"{base}-{n}", n + 1
+        taken.add(name)
+        unique.append(InputItem(item.source, name, item.path, item.member))
+    return unique
