@@ -18,9 +18,13 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/formex extract eval/data/seeds/*.txt -o $(OUT) --summary
+	$(BIN)/formex extract eval/data/seeds/*.txt -o $(OUT) --summary --no-progress --xlsx $(OUT)/forms.xlsx
 	@echo
 	$(BIN)/formex eval
+	@echo
+	@echo "The same documents as ruled-table PDFs (text layer), rendered and extracted:"
+	$(BIN)/python -m eval.render $(OUT)-pdf/in > /dev/null
+	$(BIN)/formex extract $(OUT)-pdf/in -o $(OUT)-pdf/out --no-progress
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -44,6 +48,7 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.throughput
+	$(BIN)/python -m benchmarks.ocr_throughput
 
 clean:
 	rm -rf $(VENV) $(LLM_VENV) out .pytest_cache *.egg-info

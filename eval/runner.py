@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -12,7 +13,7 @@ from eval.dataset import DATA_DIR, EvalCase, load_cases
 from eval.evaluators import DEFAULT_EVALUATORS, Evaluator, Mismatches
 from extractor.backends import Backend, get_backend
 from extractor.errors import FormexError
-from extractor.pipeline import extract_file
+from extractor.pipeline import extract_bytes
 from extractor.runstats import RunStats
 from extractor.settings import Settings
 
@@ -35,10 +36,26 @@ class EvalReport:
                 "metrics": self.metrics, "run": self.run.as_dict(), "errors": self.errors}
 
 
-def predict(case: EvalCase, settings: Settings, backend: Backend,
-            run: RunStats) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+RENDERINGS = ("text", "pdf", "scan")
+
+
+def case_input(case: EvalCase, rendering: str = "text") -> tuple[bytes, str]:
+    """The case's document as bytes: its OCR text, or rendered as a text-layer PDF or a noisy scan."""
+    data = case.text_path.read_bytes()
+    if rendering == "text":
+        return data, str(case.text_path)
+    from eval.render import render_scan_pdf, render_text_pdf
+
+    text = data.decode("utf-8")
+    pdf = render_text_pdf(text) if rendering == "pdf" else render_scan_pdf(text, seed=zlib.crc32(case.name.encode()))
+    return pdf, f"{case.name}.{rendering}.pdf"
+
+
+def predict(case: EvalCase, settings: Settings, backend: Backend, run: RunStats,
+            rendering: str = "text") -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     try:
-        result = extract_file(case.text_path, settings=settings, backend=backend)
+        data, source = case_input(case, rendering)
+        result = extract_bytes(data, source=source, settings=settings, backend=backend)
     except FormexError as exc:
         return [], {"document": case.name, **exc.as_dict()}
     run.add(result)
@@ -46,8 +63,10 @@ def predict(case: EvalCase, settings: Settings, backend: Backend,
     return [f.form.model_dump(mode="json") for f in result.forms], error
 
 
-def run_eval(settings: Settings, data_dir: Path | str = DATA_DIR, *, detail: bool = False,
+def run_eval(settings: Settings, data_dir: Path | str = DATA_DIR, *, detail: bool = False, rendering: str = "text",
              evaluators: Sequence[Evaluator] = DEFAULT_EVALUATORS) -> EvalReport:
+    """Score a backend on the eval set; ``rendering`` feeds it the OCR texts, or the same
+    documents rendered as text-layer PDFs (``pdf``) or as noisy scans (``scan``, OCR)."""
     cases = load_cases(data_dir)
     backend = get_backend(settings)
     run = RunStats()
@@ -56,12 +75,12 @@ def run_eval(settings: Settings, data_dir: Path | str = DATA_DIR, *, detail: boo
     errors: list[dict[str, Any]] = []
     predicted_forms = 0
     for case in cases:
-        pred, error = predict(case, settings, backend, run)
+        pred, error = predict(case, settings, backend, run, rendering)
         if error:
             errors.append(error)
         predicted_forms += len(pred)
         results.extend(compare_document(case.name, case.gold, pred))
-    report = EvalReport(settings.backend, len(cases), sum(len(c.gold) for c in cases), predicted_forms,
+    report = EvalReport(settings.backend if rendering == "text" else f"{settings.backend} on {rendering} renderings", len(cases), sum(len(c.gold) for c in cases), predicted_forms,
                         time.perf_counter() - started, errors=errors, run=run,
                         model=backend.describe() if hasattr(backend, "describe") else None)
     for evaluator in (*evaluators, *((Mismatches(),) if detail else ())):

@@ -200,9 +200,11 @@ def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings,
 @click.option("--detail", is_flag=True, help="List every field that is not a true positive.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option("--validators", is_flag=True, help="Evaluate the validators instead: mutation detection on the gold set.")
+@click.option("--render", "rendering", type=click.Choice(["text", "pdf", "scan"]), default="text",
+              help="Feed the documents as OCR text (default), rendered text-layer PDFs, or rendered noisy scans (OCR).")
 @model_options
 def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_json: bool, validators: bool,
-                 **options: object) -> None:
+                 rendering: str, **options: object) -> None:
     """Score a backend on the labelled eval set (field P/R/F1 by the FORMAT.md rules)."""
     from eval.dataset import DATA_DIR
     from eval.report import format_report, format_validator_report
@@ -217,7 +219,7 @@ def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_js
         return
     settings = _settings_from_options(backend, options)
     try:
-        report = run_eval(settings, data_dir or DATA_DIR, detail=detail)
+        report = run_eval(settings, data_dir or DATA_DIR, detail=detail, rendering=rendering)
     except ConfigError as exc:
         raise click.UsageError(exc.message) from exc
     if as_json:

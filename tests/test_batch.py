@@ -1,0 +1,145 @@
+"""Batch runs: folders, zips and globs; broken files reported while the rest go on; resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from eval.dataset import DATA_DIR
+from eval.render import render_text_pdf
+from extractor.cli import main
+from tests.conftest import SELF_EVALUATION
+
+SEEDS = sorted((DATA_DIR / "seeds").glob("*.txt"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args):
+    return CliRunner().invoke(main, [*map(str, args), "--no-progress"])
+
+
+def errors_of(outdir: Path) -> dict[str, str]:
+    lines = (outdir / "errors.jsonl").read_text(encoding="utf-8").splitlines()
+    return {Path(e["source"].split("!")[-1]).name: e["code"] for e in map(json.loads, lines)}
+
+
+def archive_with_broken_files(folder: Path) -> Path:
+    folder.mkdir()
+    for seed in SEEDS:
+        (folder / seed.name).write_bytes(seed.read_bytes())
+    (folder / "form.pdf").write_bytes(render_text_pdf(SELF_EVALUATION))
+    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.4\n garbage")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "memo.txt").write_text("会议纪要：无表格", encoding="utf-8")
+    return folder
+
+
+def test_a_batch_reports_each_broken_file_and_extracts_every_good_one(tmp_path):
+    folder = archive_with_broken_files(tmp_path / "in")
+    out = tmp_path / "out"
+    result = run("extract", folder, "-o", out, "--workers", "2")
+    assert result.exit_code == 1
+    assert errors_of(out) == {"corrupt.pdf": "corrupt_input", "empty.txt": "empty_input", "memo.txt": "no_forms_found"}
+    assert sorted(p.name for p in out.glob("*.json")) == sorted([*(s.stem + ".json" for s in SEEDS), "form.json"])
+    forms = (out / "forms.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(forms) == 31 + 1
+    assert "5/8 documents extracted, 32 forms" in result.stderr
+
+
+def test_oversized_inputs_are_refused_before_reading(tmp_path):
+    huge = tmp_path / "huge.txt"
+    huge.write_bytes(SEEDS[1].read_bytes() * 4)
+    limit = str(SEEDS[1].stat().st_size + 1)
+    result = CliRunner(env={"FORMEX_MAX_INPUT_BYTES": limit}).invoke(
+        main, ["extract", str(huge), str(SEEDS[1]), "-o", str(tmp_path / "out"), "--no-progress"])
+    assert errors_of(tmp_path / "out")["huge.txt"] == "input_too_large"
+    assert result.exit_code == 1
+
+
+def test_a_rerun_skips_what_is_done_and_duplicates_nothing(tmp_path):
+    out = tmp_path / "out"
+    first = run("extract", *SEEDS, "-o", out)
+    second = run("extract", *SEEDS, "-o", out)
+    assert first.exit_code == second.exit_code == 0
+    assert "4 skipped as already done" in second.stderr
+    assert len((out / "forms.jsonl").read_text(encoding="utf-8").splitlines()) == 31
+
+
+def test_zip_archives_are_read_and_unsafe_entries_refused(tmp_path):
+    archive = tmp_path / "box.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(SEEDS[0], f"2024/{SEEDS[0].name}")
+        z.writestr("../escape.txt", SEEDS[1].read_text(encoding="utf-8"))
+        z.writestr("/abs.txt", SEEDS[1].read_text(encoding="utf-8"))
+        link = zipfile.ZipInfo("link.txt")
+        link.external_attr = (0o120777 << 16)
+        z.writestr(link, "/etc/passwd")
+    out = tmp_path / "out"
+    result = run("extract", archive, "-o", out)
+    assert result.exit_code == 1
+    assert (out / "box" / "2024" / f"{SEEDS[0].stem}.json").is_file()
+    codes = errors_of(out)
+    assert codes == {"escape.txt": "unsafe_input", "abs.txt": "unsafe_input", "link.txt": "unsafe_input"}
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_glob_patterns_are_expanded(tmp_path):
+    out = tmp_path / "out"
+    result = run("extract", str(DATA_DIR / "seeds" / "00[01]*.txt"), "-o", out)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.json")) == [f"{SEEDS[0].stem}.json", f"{SEEDS[1].stem}.json"]
+
+
+def test_the_workbook_has_forms_and_indicators_with_flagged_cells_highlighted(tmp_path):
+    wrong_total = SELF_EVALUATION.replace("总分\t\t\t\t\t100.00\t94.55", "总分\t\t\t\t\t100.00\t90.55")
+    source = tmp_path / "wrong_total.txt"
+    source.write_text(wrong_total, encoding="utf-8")
+    result = run("extract", source, SEEDS[1], "-o", tmp_path / "out", "--xlsx", tmp_path / "forms.xlsx")
+    assert "workbook: 4 forms" in result.stderr
+    book = load_workbook(tmp_path / "forms.xlsx")
+    assert book.sheetnames == ["forms", "indicators"]
+    forms = book["forms"]
+    header = [c.value for c in forms[1]]
+    row = next(r for r in forms.iter_rows(min_row=2) if r[0].value.endswith("wrong_total.txt"))
+    total = row[header.index("total_score")]
+    assert total.value == 90.55 and total.fill.fgColor.rgb.endswith("F4B6B6") and total.comment is not None
+    assert book["indicators"].max_row - 1 == 2 + 68
+
+
+def test_killing_a_batch_and_rerunning_leaves_nothing_missing_or_duplicated(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    texts = [s.read_text(encoding="utf-8") for s in SEEDS]
+    for i in range(240):                                      # distinct content: a trailing blank line count
+        (folder / f"doc{i:04d}.txt").write_text(texts[i % 4] + "\n" * (1 + i // 4), encoding="utf-8")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "extractor", "extract", str(folder), "-o", str(out), "--workers", "2", "--no-progress"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    done_dir = out / ".formex" / "done"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(done_dir.glob("*.json"))) < 20:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = len(list(done_dir.glob("*.json")))
+    assert 20 <= done_before < 240, "the kill must land mid-batch"
+    rerun = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    results = sorted(p.name for p in out.glob("*.json"))
+    assert results == [f"doc{i:04d}.json" for i in range(240)]
+    assert len(list(done_dir.glob("*.json"))) == 240
+    assert not list(out.rglob("*.tmp"))
+    assert f"{done_before} skipped as already done" in rerun.stderr
+    forms = [json.loads(line) for line in (out / "forms.jsonl").read_text(encoding="utf-8").splitlines()]
+    keys = [(f["sha256"], f["form_index"]) for f in forms]
+    assert len(keys) == len(set(keys)) == 60 * 31
