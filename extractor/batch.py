@@ -105,6 +105,9 @@ class Batch:
         self.on_progress = on_progress or (lambda summary, total: None)
         self.state = outdir / STATE_DIR
         self.summary = BatchSummary()
+        self._first_source: dict[str, str] = {}            # digest → the input that carried it first
+        self._failure: dict[str, dict[str, Any]] = {}       # digest → its error, when it failed
+        self._duplicates: list[tuple[InputItem, str]] = []
 
     def run(self, items: list[InputItem], refused: list[Refused]) -> BatchSummary:
         started = time.perf_counter()
@@ -118,6 +121,7 @@ class Batch:
             self._run_pool(items, total)
         else:
             self._run_here(items, total)
+        self._settle_duplicates(total)
         self._write_errors()
         self._write_forms_jsonl()
         self.summary.seconds = time.perf_counter() - started
@@ -126,8 +130,8 @@ class Batch:
     # ---- scheduling
 
     def _jobs(self, items: list[InputItem]) -> Iterator[tuple[InputItem, bytes, str]]:
-        """Items still to do, read and hashed here; done or duplicate content is skipped."""
-        seen: set[str] = set()
+        """Items still to do, read and hashed here; content already done is skipped, and content
+        seen earlier in this run waits for the first copy's outcome."""
         for item in items:
             try:
                 data = item.read(self.settings.max_input_bytes)
@@ -135,11 +139,25 @@ class Batch:
                 self._failed(item.source, exc.as_dict())
                 continue
             digest = sha256(data).hexdigest()
-            if digest in seen or self._done(digest):
+            if digest in self._first_source:
+                self._duplicates.append((item, digest))
+                continue
+            self._first_source[digest] = item.source
+            if self._done(digest):
                 self.summary.skipped += 1
                 continue
-            seen.add(digest)
             yield item, data, digest
+
+    def _settle_duplicates(self, total: int) -> None:
+        """A copy of a document fails as its first copy did, or is skipped as done."""
+        for item, digest in self._duplicates:
+            first = self._first_source[digest]
+            if digest in self._failure:
+                error = self._failure[digest]
+                self._failed(item.source, {**error, "message": f"{error['message']} (same content as {first})"})
+            else:
+                self.summary.skipped += 1
+            self.on_progress(self.summary, total)
 
     def _run_here(self, items: list[InputItem], total: int) -> None:
         backend = self.backend or get_backend(self.settings)
@@ -206,6 +224,7 @@ class Batch:
 
     def _finish(self, item: InputItem, digest: str, outcome: dict[str, Any], total: int) -> None:
         if not outcome["ok"]:
+            self._failure[digest] = outcome["error"]
             self._failed(item.source, outcome["error"])
         else:
             summary = outcome["summary"]

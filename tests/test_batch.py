@@ -143,3 +143,16 @@ def test_killing_a_batch_and_rerunning_leaves_nothing_missing_or_duplicated(tmp_
     forms = [json.loads(line) for line in (out / "forms.jsonl").read_text(encoding="utf-8").splitlines()]
     keys = [(f["sha256"], f["form_index"]) for f in forms]
     assert len(keys) == len(set(keys)) == 60 * 31
+
+
+def test_a_copy_of_a_document_is_done_once_and_a_copy_of_a_broken_one_fails_too(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(SEEDS[1].read_bytes())
+    (folder / "b.txt").write_bytes(SEEDS[1].read_bytes())
+    (folder / "c.txt").write_bytes(b"")
+    (folder / "d.txt").write_bytes(b"")
+    result = run("extract", folder, "-o", tmp_path / "out")
+    assert "1 skipped as already done" in result.stderr
+    assert errors_of(tmp_path / "out") == {"c.txt": "empty_input", "d.txt": "empty_input"}
+    assert len((tmp_path / "out" / "forms.jsonl").read_text(encoding="utf-8").splitlines()) == 3
