@@ -3,6 +3,8 @@
     formex extract PATH... [-o OUTDIR]     text, PDFs, images, folders, zips, globs → hand-off JSON
     formex eval [--data DIR] [--detail]    score a backend on the labelled eval set
     formex validate RESULT.json --source DOC   re-validate an edited result
+    formex review RESULT.json --source DOC -o page.html   the review page of a result
+    formex serve [--host --port]           the HTTP service
     formex schema                          the JSON Schema of the hand-off format
 """
 
@@ -252,6 +254,53 @@ def validate(result_path: Path, source_path: Path, output: Path | None) -> None:
     if output:
         write_atomically(output, json.dumps(updated, ensure_ascii=False, indent=1) + "\n")
     sys.exit(1 if any(status == "invalid" for _, status, _ in statuses) else 0)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--config", type=click.Path(dir_okay=False), help="TOML config file (default: $FORMEX_CONFIG).")
+@click.option("--workers", "http_workers", default=1, type=click.IntRange(1, 64), show_default=True,
+              help="uvicorn worker processes.")
+def serve(host: str, port: int, config: str | None, http_workers: int) -> None:
+    """Serve the HTTP API (POST /v1/extractions, jobs, review pages; OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from extractor.service.app import create_app
+
+    settings = _settings(config=config)
+    try:
+        app = create_app(settings)        # a configuration mistake stops here, before the port is bound
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from exc
+    if http_workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    else:
+        if config:
+            os.environ["FORMEX_CONFIG"] = str(config)
+        uvicorn.run("extractor.service.asgi:app", host=host, port=port, workers=http_workers, log_level="warning")
+
+
+@main.command()
+@click.argument("result_path", metavar="RESULT.json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", "source_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The document the result was extracted from (text, PDF or image).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The HTML page.")
+def review(result_path: Path, source_path: Path, output: Path) -> None:
+    """Write the review page of a result: the source with every value highlighted at its span."""
+    from extractor.ingest import ingest_bytes
+    from extractor.review import render_review
+
+    try:
+        document = json.loads(result_path.read_text(encoding="utf-8"))
+        settings = _settings()
+        text = ingest_bytes(source_path.read_bytes(), source=str(source_path), ocr_dpi=settings.ocr_dpi).text
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{result_path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
+    except FormexError as exc:
+        raise click.ClickException(exc.message) from exc
+    write_atomically(output, render_review(document, text))
+    click.echo(f"review page: {output}", err=True)
 
 
 @main.command()

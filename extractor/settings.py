@@ -135,6 +135,23 @@ class LLMSettings:
 
 
 @dataclass(frozen=True)
+class ServiceSettings:
+    """The HTTP service (``formex serve``)."""
+
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    allow_anonymous: bool = False           # serve without keys (local use only)
+    job_db: str = ".formex-service/jobs.sqlite"
+    max_upload_bytes: int = 20 * 1024 * 1024
+    sync_max_bytes: int = 256 * 1024        # text inputs up to this size are answered at once
+    job_timeout_s: float = 600.0
+    job_workers: int = 1
+
+    def __post_init__(self) -> None:
+        if self.max_upload_bytes < 1 or self.sync_max_bytes < 0 or self.job_timeout_s <= 0 or self.job_workers < 1:
+            raise ConfigError("service limits must be positive")
+
+
+@dataclass(frozen=True)
 class Settings:
     """How formex runs. Immutable; derive variants with :meth:`with_`."""
 
@@ -144,6 +161,7 @@ class Settings:
     ocr_dpi: int = 200
     validate: bool = True
     llm: LLMSettings = field(default_factory=LLMSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -166,7 +184,16 @@ class Settings:
         env = os.environ if environ is None else environ
         config_path = config or env.get(ENV_PREFIX + "CONFIG")
         file_values = _read_config(Path(config_path)) if config_path else {}
-        top = {k: v for k, v in file_values.items() if k != "llm"}
+        top = {k: v for k, v in file_values.items() if k not in ("llm", "service")}
+        service_values = dict(file_values.get("service", {}))
+        if env.get(ENV_PREFIX + "API_KEYS"):
+            service_values["api_keys"] = env[ENV_PREFIX + "API_KEYS"]
+        if env.get(ENV_PREFIX + "JOB_DB"):
+            service_values["job_db"] = env[ENV_PREFIX + "JOB_DB"]
+        if isinstance(service_values.get("api_keys"), str):
+            service_values["api_keys"] = tuple(k.strip() for k in service_values["api_keys"].split(",") if k.strip())
+        elif "api_keys" in service_values:
+            service_values["api_keys"] = tuple(service_values["api_keys"])
         llm_values = _llm_from_mapping(file_values.get("llm", {}))
         top.update(_top_from_env(env))
         llm_values.update(_llm_from_env(env))
@@ -175,7 +202,7 @@ class Settings:
         key_env = str(llm_values.get("api_key_env", LLMSettings.api_key_env))
         llm_values.setdefault("api_key", env.get(key_env) or None)
         try:
-            return cls(llm=LLMSettings(**llm_values), **top)  # type: ignore[arg-type]
+            return cls(llm=LLMSettings(**llm_values), service=ServiceSettings(**service_values), **top)  # type: ignore[arg-type]
         except TypeError as exc:
             raise ConfigError(f"unknown setting: {exc}") from exc
 

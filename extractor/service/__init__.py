@@ -1,0 +1,1 @@
+"""The HTTP service (FastAPI + uvicorn, SQLite job store): ``formex serve``."""

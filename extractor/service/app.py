@@ -1,0 +1,213 @@
+"""The HTTP service: a thin FastAPI layer over :func:`extractor.pipeline.extract_bytes`.
+
+    POST /v1/extractions          a file upload (multipart ``file``) or JSON ``{"text": ...}``;
+                                  small text inputs are answered at once (200), others get a job (202)
+    GET  /v1/jobs/{id}            a job's status
+    GET  /v1/jobs/{id}/result     its result (409 while it runs)
+    GET  /v1/schema               the hand-off JSON Schema
+    GET  /healthz                 liveness and job counts (no key needed)
+    GET  /review/{id}             the review page of a finished job (``?key=`` for browsers)
+
+Every error is an RFC 7807 problem document (``application/problem+json``). API keys are bearer
+tokens from the settings; a request without one, or with a wrong one, gets 401.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from extractor import __version__
+from extractor.errors import BudgetExhausted, ConfigError, FormexError, InputError, InputTooLarge, ModelError
+from extractor.ingest import sniff
+from extractor.pipeline import extract_bytes
+from extractor.review import render_review
+from extractor.service.jobs import JobStore
+from extractor.service.worker import JobWorkers
+from extractor.settings import BACKENDS, Settings
+
+PROBLEM = "application/problem+json"
+
+
+class Problem(Exception):
+    """An HTTP error as an RFC 7807 problem document."""
+
+    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.extra = status, code, detail, extra
+
+
+def problem_response(status: int, code: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
+    body = {"type": f"https://formex.dev/problems/{code}", "title": code.replace("_", " "), "status": status,
+            "detail": detail, "instance": instance, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def status_of(error: FormexError) -> int:
+    if isinstance(error, InputTooLarge):
+        return 413
+    if isinstance(error, InputError):
+        return 422
+    if isinstance(error, BudgetExhausted):
+        return 429
+    if isinstance(error, ConfigError):
+        return 400
+    if isinstance(error, ModelError):
+        return 502
+    return 503
+
+
+def create_app(settings: Settings) -> FastAPI:
+    service = settings.service
+    if not service.api_keys and not service.allow_anonymous:
+        raise ConfigError("no API keys configured: set FORMEX_API_KEYS (or [service] api_keys), "
+                          "or allow_anonymous for local use")
+    store = JobStore(service.job_db)
+    workers = JobWorkers(store, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        store.requeue_running()
+        workers.start()
+        yield
+        workers.stop()
+        store.close()
+
+    app = FastAPI(title="formex", version=__version__, lifespan=lifespan,
+                  description="Validated JSON from fiscal project performance forms (自评表 / 申报表).")
+    app.state.store = store
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.code, exc.detail, request.url.path, **exc.extra)
+
+    @app.exception_handler(FormexError)
+    async def _formex(request: Request, exc: FormexError) -> JSONResponse:
+        return problem_response(status_of(exc), exc.code, exc.message, request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(exc.status_code, "not_found" if exc.status_code == 404 else "http_error",
+                                str(exc.detail), request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(422, "invalid_request", "; ".join(e["msg"] for e in exc.errors()), request.url.path)
+
+    def authorize(request: Request, allow_query_key: bool = False) -> None:
+        if not service.api_keys:
+            return
+        header = request.headers.get("authorization", "")
+        given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if not given and allow_query_key:
+            given = request.query_params.get("key", "")
+        if not given or not any(hmac.compare_digest(given, key) for key in service.api_keys):
+            raise Problem(401, "unauthorized", "a valid API key is required: Authorization: Bearer <key>")
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "jobs": store.counts()}
+
+    @app.get("/v1/schema")
+    def schema(request: Request) -> dict[str, Any]:
+        from schemas.forms import form_json_schema
+
+        authorize(request)
+        return form_json_schema()
+
+    @app.post("/v1/extractions", status_code=200,
+              responses={202: {"description": "accepted as a job"}, 401: {}, 413: {}, 422: {}})
+    async def create_extraction(request: Request) -> JSONResponse:
+        """Upload a file (multipart field ``file``) or post JSON ``{"text", "source"?, "backend"?}``.
+        ``?mode=sync|async`` forces one way; by default small text inputs are answered at once."""
+        authorize(request)
+        data, source, backend = await _read_input(request, service.max_upload_bytes)
+        if backend not in BACKENDS:
+            raise Problem(422, "invalid_request", f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        mode = request.query_params.get("mode", "auto")
+        small = len(data) <= service.sync_max_bytes and sniff(data) == "text" and backend == "rules"
+        if mode == "sync" or (mode == "auto" and small):
+            run_settings = settings.with_(backend=backend)
+            result = extract_bytes(data, source=source, settings=run_settings, backend=workers.backend_for(run_settings))
+            document = result.to_json()
+            job_id = store.record_done(source=source, backend=backend, result=document, text=result.text)
+            return JSONResponse(document, headers={"Location": f"/v1/jobs/{job_id}", "X-Formex-Job": job_id})
+        job = store.create(data, source=source, backend=backend)
+        workers.wake()
+        return JSONResponse({**job.as_dict(), "links": _links(job.id)}, status_code=202,
+                            headers={"Location": f"/v1/jobs/{job.id}"})
+
+    @app.get("/v1/jobs/{job_id}")
+    def get_job(job_id: str, request: Request) -> dict[str, Any]:
+        authorize(request)
+        return {**_job_or_404(store, job_id).as_dict(), "links": _links(job_id)}
+
+    @app.get("/v1/jobs/{job_id}/result")
+    def get_result(job_id: str, request: Request) -> JSONResponse:
+        authorize(request)
+        job = _job_or_404(store, job_id)
+        if job.status == "failed":
+            error = job.error or {}
+            raise Problem(422 if error.get("code", "").endswith("input") else 500, error.get("code", "job_failed"),
+                          error.get("message", "the job failed"))
+        if job.status != "done":
+            raise Problem(409, "not_ready", f"the job is {job.status}; poll /v1/jobs/{job_id}")
+        return JSONResponse(store.result(job_id))
+
+    @app.get("/review/{job_id}", response_class=HTMLResponse)
+    def review(job_id: str, request: Request) -> HTMLResponse:
+        authorize(request, allow_query_key=True)
+        job = _job_or_404(store, job_id)
+        if job.status != "done":
+            raise Problem(409, "not_ready", f"the job is {job.status}")
+        return HTMLResponse(render_review(store.result(job_id) or {}, store.text(job_id) or ""))
+
+    return app
+
+
+def _links(job_id: str) -> dict[str, str]:
+    return {"self": f"/v1/jobs/{job_id}", "result": f"/v1/jobs/{job_id}/result", "review": f"/review/{job_id}"}
+
+
+def _job_or_404(store: JobStore, job_id: str):  # type: ignore[no-untyped-def]
+    job = store.get(job_id)
+    if job is None:
+        raise Problem(404, "not_found", f"no job {job_id}")
+    return job
+
+
+async def _read_input(request: Request, limit: int) -> tuple[bytes, str, str]:
+    """(bytes, source name, backend) from a multipart upload or a JSON body, within the size limit."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise Problem(413, "input_too_large", f"the upload is {declared} bytes, over the limit of {limit}")
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise Problem(422, "invalid_request", "multipart upload needs a file field named 'file'")
+        data = await upload.read(limit + 1)
+        source, backend = upload.filename or "upload", str(form.get("backend") or "rules")
+    elif content_type.startswith("application/json"):
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise Problem(400, "invalid_json", f"the body is not JSON: {exc}") from exc
+        if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+            raise Problem(422, "invalid_request", 'a JSON body needs {"text": "..."}')
+        data = body["text"].encode("utf-8")
+        source, backend = str(body.get("source") or "text"), str(body.get("backend") or "rules")
+    else:
+        raise Problem(415, "unsupported_media_type", "send multipart/form-data with a file, or application/json")
+    if len(data) > limit:
+        raise Problem(413, "input_too_large", f"over the upload limit of {limit} bytes")
+    return data, source, request.query_params.get("backend", backend)
