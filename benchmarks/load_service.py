@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--http-workers", type=int, default=2)
+    parser.add_argument("--http-workers", type=int, default=1)
     args = parser.parse_args(argv)
     text = one_form()
     with tempfile.TemporaryDirectory() as tmp:

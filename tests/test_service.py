@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import subprocess
 
 import pytest
 
@@ -121,3 +123,26 @@ def test_a_job_over_its_time_limit_fails_cleanly(tmp_path):
             assert client.get("/healthz").json()["status"] == "ok"
     finally:
         server.stop()
+
+
+def test_only_jobs_of_dead_processes_are_put_back_in_the_queue(tmp_path):
+    from extractor.service.jobs import JobStore
+
+    store = JobStore(tmp_path / "jobs.sqlite")
+    job = store.create(b"text", source="a.txt", backend="rules")
+    claimed, token = store.claim_next()
+    assert claimed.id == job.id and store.claim_next() is None          # one claim per job
+    assert store.requeue_orphans(stale_after_s=60) == 0                   # its owner (this process) lives
+    dead = _dead_pid()
+    store._db.execute("UPDATE jobs SET owner = ? WHERE id = ?", (f"{socket.gethostname()}:{dead}", job.id))
+    assert store.requeue_orphans(stale_after_s=60) == 1
+    assert store.finish(job.id, token, result={}) is False                # the old claim can no longer record
+    again, token2 = store.claim_next()
+    assert store.finish(again.id, token2, result={"forms": []}) is True
+    assert store.get(job.id).attempts == 2
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid

@@ -75,7 +75,6 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        store.requeue_running()
         workers.start()
         yield
         workers.stop()

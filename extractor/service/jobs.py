@@ -2,14 +2,17 @@
 
 A job's input is kept on disk beside the database until the job ends. A job is claimed
 atomically (``queued`` → ``running``) by one worker; its result and its ``done`` status are
-written in one transaction. When the service starts, jobs left ``running`` by a service that
-died are put back in the queue, so none is lost, and none is done twice: a result is only ever
-recorded once, by the claim that finished.
+written in one transaction. A claim records its owner (host and process id); jobs left
+``running`` by a process that died are put back in the queue (at start-up and then now and
+then), so none is lost; a result is only ever recorded once, by the claim that finished, so
+none is done twice. Several service processes may share one store.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -28,12 +31,33 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated REAL NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     claim TEXT,
+    owner TEXT,
     result TEXT,
     text TEXT,
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created);
 """
+
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _orphaned(owner: str | None, updated: float, stale_after_s: float) -> bool:
+    host, _, pid = (owner or ":").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        return int(pid) != os.getpid() and not _alive(int(pid))
+    return time.time() - updated > stale_after_s
 
 
 @dataclass(frozen=True)
@@ -119,9 +143,9 @@ class JobStore:
         """The oldest queued job, now ``running`` under a fresh claim token, or None."""
         token = uuid.uuid4().hex
         with self._lock:
-            row = self._db.execute("UPDATE jobs SET status = 'running', claim = ?, attempts = attempts + 1, updated = ? "
-                                   "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY created LIMIT 1) "
-                                   "RETURNING id", (token, time.time())).fetchone()
+            row = self._db.execute("UPDATE jobs SET status = 'running', claim = ?, owner = ?, attempts = attempts + 1, "
+                                   "updated = ? WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY created "
+                                   "LIMIT 1) RETURNING id", (token, OWNER, time.time())).fetchone()
         if row is None:
             return None
         return self.get(row[0]), token  # type: ignore[return-value]
@@ -140,11 +164,16 @@ class JobStore:
             (self.inputs / job_id).unlink(missing_ok=True)
         return bool(changed)
 
-    def requeue_running(self) -> int:
-        """Jobs a dead service left running go back to the queue (call at start-up)."""
+    def requeue_orphans(self, *, stale_after_s: float) -> int:
+        """Running jobs whose process is gone go back to the queue: on this host, a dead process
+        id; elsewhere, no news for ``stale_after_s``."""
         with self._lock:
-            return self._db.execute("UPDATE jobs SET status = 'queued', claim = NULL, updated = ? WHERE status = 'running'",
-                                    (time.time(),)).rowcount
+            running = self._db.execute("SELECT id, owner, updated FROM jobs WHERE status = 'running'").fetchall()
+            orphans = [job_id for job_id, owner, updated in running if _orphaned(owner, updated, stale_after_s)]
+            for job_id in orphans:
+                self._db.execute("UPDATE jobs SET status = 'queued', claim = NULL, owner = NULL, updated = ? "
+                                 "WHERE id = ? AND status = 'running'", (time.time(), job_id))
+        return len(orphans)
 
     def counts(self) -> dict[str, int]:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from typing import Any
 
 from extractor.backends import Backend, get_backend
@@ -85,7 +86,11 @@ class JobWorkers:
         self._wake.set()
 
     def _loop(self) -> None:
+        last_sweep = 0.0
         while not self._stop.is_set():
+            if time.monotonic() - last_sweep > 10:       # jobs of processes that died
+                self.store.requeue_orphans(stale_after_s=self.settings.service.job_timeout_s * 2 + 60)
+                last_sweep = time.monotonic()
             claimed = self.store.claim_next()
             if claimed is None:
                 self._wake.wait(timeout=1.0)
