@@ -118,17 +118,21 @@ class FieldResult:
     gold: Any
     pred: Any
     status: str
+    pred_form: int | None = None        # where the predicted value sits in the prediction
+    pred_path: str | None = None
 
     @property
     def field(self) -> str:
         return re.sub(r"\[\d+\]", "[]", self.path)
 
 
-def compare_form(document: str, form_index: int, gold: dict | None, pred: dict | None) -> list[FieldResult]:
+def compare_form(document: str, form_index: int, gold: dict | None, pred: dict | None,
+                 pred_index: int | None = None) -> list[FieldResult]:
     results: list[FieldResult] = []
     g_leaves, p_leaves = flatten(gold or {}), flatten(pred or {})
     for path in sorted(set(g_leaves) | set(p_leaves)):
-        results.append(_compare_leaf(document, form_index, path, g_leaves.get(path), p_leaves.get(path)))
+        results.append(_compare_leaf(document, form_index, path, g_leaves.get(path), p_leaves.get(path),
+                                     pred_index, path if path in p_leaves else None))
     g_rows = (gold or {}).get("indicators") or []
     p_rows = (pred or {}).get("indicators") or []
     for gi, pi in pair_rows(g_rows, p_rows):
@@ -137,11 +141,13 @@ def compare_form(document: str, form_index: int, gold: dict | None, pred: dict |
         index = gi if gi is not None else pi
         for key in sorted(set(g_row) | set(p_row)):
             path = f"indicators[{index}].{key}"
-            results.append(_compare_leaf(document, form_index, path, g_row.get(key), p_row.get(key)))
+            results.append(_compare_leaf(document, form_index, path, g_row.get(key), p_row.get(key),
+                                         pred_index, f"indicators[{pi}].{key}" if pi is not None else None))
     return [r for r in results if r.status != "none"]
 
 
-def _compare_leaf(document: str, form: int, path: str, gold: Any, pred: Any) -> FieldResult:
+def _compare_leaf(document: str, form: int, path: str, gold: Any, pred: Any,
+                  pred_form: int | None = None, pred_path: str | None = None) -> FieldResult:
     if gold is None and pred is None:
         status = "none"
     elif gold is None:
@@ -150,7 +156,7 @@ def _compare_leaf(document: str, form: int, path: str, gold: Any, pred: Any) -> 
         status = "fn"
     else:
         status = "tp" if values_equal(path, gold, pred) else "mismatch"
-    return FieldResult(document, form, path, gold, pred, status)
+    return FieldResult(document, form, path, gold, pred, status, pred_form, pred_path if pred is not None else None)
 
 
 def compare_document(document: str, gold_forms: Sequence[dict], pred_forms: Sequence[dict]) -> list[FieldResult]:
@@ -159,5 +165,5 @@ def compare_document(document: str, gold_forms: Sequence[dict], pred_forms: Sequ
         index = gi if gi is not None else (pi if pi is not None else 0)
         results.extend(compare_form(document, index,
                                     gold_forms[gi] if gi is not None else None,
-                                    pred_forms[pi] if pi is not None else None))
+                                    pred_forms[pi] if pi is not None else None, pi))
     return results

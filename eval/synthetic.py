@@ -7,9 +7,10 @@ rate, indicator weights summing to 90, scores ≤ weights, 总分 = fund score +
 grade from its band; 申报表 fund sums add up.
 
 Each form is printed as the seeds print it (tab-separated cells, merged level cells printed
-once), then damaged: every kind in :data:`KINDS` is applied to a form with probability
-``rate × level``. ``level`` 0 is clean, 1 the default (about what the real seeds show), 2 worse
-than the worst seed. Damage never changes what the gold says, except ``drop_values``, which
+once), then damaged: every kind in :data:`KINDS` is applied to a form with a probability set by
+``level`` (:func:`kind_probability`): 0 is clean, 1 the default (each kind at its base rate, about
+what the real seeds show), 2 every kind on every form (worse than the worst seed), 3 every kind
+applied twice. Damage never changes what the gold says, except ``drop_values``, which
 blanks cells and sets their gold to null. Everything is seeded: the same arguments give the
 same documents.
 
@@ -43,8 +44,8 @@ KINDS: dict[str, float] = {
 }
 DEFAULT_LEVEL = 1.0
 INCONSISTENCIES = {
-    "wrong_total_score": "total_score_mismatch", "wrong_execution_rate": "execution_rate_mismatch",
-    "wrong_fund_score": "fund_score_mismatch", "wrong_grade": "grade_mismatch", "score_over_weight": "score_over_weight",
+    "wrong_total_score": "total_score_mismatch", "wrong_execution_rate": "rate_mismatch",
+    "wrong_fund_score": "fund_score_mismatch", "wrong_grade": "grade_mismatch", "score_over_weight": "score_out_of_range",
 }
 
 
@@ -275,6 +276,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def kind_probability(base_rate: float, level: float) -> float:
+    """0 → never; 1 → the base rate; 2 and above → always (linear in between)."""
+    if level <= 1:
+        return base_rate * max(level, 0.0)
+    return min(1.0, base_rate + (1.0 - base_rate) * (level - 1))
+
+
 def make_document(seed: int, *, level: float = DEFAULT_LEVEL, forms: tuple[int, int] = (2, 6),
                   inconsistency_rate: float = 0.0) -> SyntheticDocument:
     rng = random.Random(seed)
@@ -283,7 +291,7 @@ def make_document(seed: int, *, level: float = DEFAULT_LEVEL, forms: tuple[int, 
     for _ in range(rng.randint(*forms)):
         is_self = rng.random() < 0.6
         form = self_evaluation(rng, vocab) if is_self else target_declaration(rng, vocab)
-        applied = [kind for kind, rate in KINDS.items() if rng.random() < min(1.0, rate * level)
+        applied = [kind for kind, rate in KINDS.items() if rng.random() < kind_probability(rate, level)
                    and not (kind == "values_on_next_line" and is_self)]
         findings: list[str] = []
         if is_self and inconsistency_rate and rng.random() < inconsistency_rate:
@@ -297,7 +305,7 @@ def make_document(seed: int, *, level: float = DEFAULT_LEVEL, forms: tuple[int, 
             lines = values_on_next_line(lines, rng)
         text = "\n".join(lines)
         text_kinds = [k for k in applied if k in damage.DAMAGES]
-        passes = 2 if level >= 2 else 1
+        passes = 2 if level >= 3 else 1
         for _ in range(passes):
             text = damage.damage(text, text_kinds, seed=rng.randrange(2**31))
         texts.append(text)

@@ -204,10 +204,17 @@ def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings,
 @click.option("--validators", is_flag=True, help="Evaluate the validators instead: mutation detection on the gold set.")
 @click.option("--render", "rendering", type=click.Choice(["text", "pdf", "scan"]), default="text",
               help="Feed the documents as OCR text (default), rendered text-layer PDFs, or rendered noisy scans (OCR).")
+@click.option("--compare", "specs", multiple=True,
+              help="Compare backends: rules, hybrid, llm, llm:MODEL@URL, hybrid:fake ... (repeat, or space-separate).")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="With --compare: write summary.md, report.html (charts) and comparison.json here.")
+@click.option("--synthetic-forms", default=500, show_default=True, help="With --compare: synthetic forms at the default noise.")
 @model_options
 def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_json: bool, validators: bool,
-                 rendering: str, **options: object) -> None:
-    """Score a backend on the labelled eval set (field P/R/F1 by the FORMAT.md rules)."""
+                 rendering: str, specs: tuple[str, ...], report_dir: Path | None, synthetic_forms: int,
+                 **options: object) -> None:
+    """Score a backend on the labelled eval set (field P/R/F1 by the FORMAT.md rules), or compare
+    several on the real and synthetic sets (--compare ... --report DIR)."""
     from eval.dataset import DATA_DIR
     from eval.report import format_report, format_validator_report
     from eval.runner import run_eval
@@ -220,6 +227,9 @@ def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_js
                    else format_validator_report(validator_report))
         return
     settings = _settings_from_options(backend, options)
+    if specs:
+        _compare(settings, [s for spec in specs for s in spec.split()], report_dir, synthetic_forms)
+        return
     try:
         report = run_eval(settings, data_dir or DATA_DIR, detail=detail, rendering=rendering)
     except ConfigError as exc:
@@ -228,6 +238,23 @@ def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_js
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     else:
         click.echo(format_report(report, detail=detail))
+
+
+def _compare(settings: Settings, specs: list[str], report_dir: Path | None, synthetic_forms: int) -> None:
+    from eval.compare_report import SUMMARY_HEAD, summary_rows, write_report
+    from eval.comparison import compare
+
+    try:
+        comparison = compare(specs, settings, synthetic_forms=synthetic_forms,
+                             progress=lambda message: click.echo(f"... {message}", err=True))
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from exc
+    click.echo(" | ".join(SUMMARY_HEAD))
+    for row in summary_rows(comparison):
+        click.echo(" | ".join(row))
+    if report_dir:
+        paths = write_report(comparison, report_dir)
+        click.echo(f"report: {paths['markdown']}, {paths['html']}, {paths['json']}", err=True)
 
 
 @main.command()
