@@ -91,10 +91,8 @@ def bands_from_segments(horizontal: Sequence[Segment], vertical: Sequence[Segmen
     return bands
 
 
-def _cell_text(glyphs: list[Glyph]) -> str:
-    """Glyphs of one cell in reading order: visual lines top to bottom, each left to right."""
-    if not glyphs:
-        return ""
+def _visual_lines(glyphs: list[Glyph]) -> tuple[float, list[list[Glyph]]]:
+    """The glyphs' typical height, and the glyphs grouped into lines (top to bottom, each left to right)."""
     height = median(g.height for g in glyphs) or 1.0
     lines: list[list[Glyph]] = []
     for glyph in sorted(glyphs, key=lambda g: g.cy):
@@ -102,9 +100,18 @@ def _cell_text(glyphs: list[Glyph]) -> str:
             lines[-1].append(glyph)
         else:
             lines.append([glyph])
-    parts = []
     for line in lines:
         line.sort(key=lambda g: g.x0)
+    return height, lines
+
+
+def _cell_text(glyphs: list[Glyph]) -> str:
+    """Glyphs of one cell in reading order: visual lines top to bottom, each left to right."""
+    if not glyphs:
+        return ""
+    height, lines = _visual_lines(glyphs)
+    parts = []
+    for line in lines:
         text = line[0].text
         for before, glyph in zip(line, line[1:]):
             text += (" " if glyph.x0 - before.x1 > height * 0.6 else "") + glyph.text
@@ -142,16 +149,9 @@ def _loose_lines(glyphs: list[Glyph]) -> list[tuple[float, str]]:
     """Text outside any cell, as lines (a wide gap inside a line becomes a tab)."""
     if not glyphs:
         return []
-    height = median(g.height for g in glyphs) or 1.0
-    lines: list[list[Glyph]] = []
-    for glyph in sorted(glyphs, key=lambda g: g.cy):
-        if lines and glyph.cy - lines[-1][-1].cy <= height * 0.5:
-            lines[-1].append(glyph)
-        else:
-            lines.append([glyph])
+    height, lines = _visual_lines(glyphs)
     result = []
     for line in lines:
-        line.sort(key=lambda g: g.x0)
         pieces = [[line[0]]]
         for before, glyph in zip(line, line[1:]):
             if glyph.x0 - before.x1 > height * 3:
