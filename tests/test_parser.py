@@ -149,3 +149,27 @@ def test_every_parsed_value_points_back_at_its_source_cell():
     assert SELF_EVALUATION[start:end] == "2,138.12"
     (start, end), = extracted.spans["indicators[1].deviation_note"]
     assert SELF_EVALUATION[start:end] == "满意度未达标，将改进课程"
+
+
+@pytest.mark.parametrize("cells, target, actual", [
+    ("培训人数|≥80.00(人)||45.00|45.00|", "≥80.00(人)", None),   # the actual's cell lost: a target says how it compares
+    ("培训人数|80.00(人)||45.00|45.00|", "80.00(人)", None),      # ... or sits two columns left of 分值
+    ("培训人数||80.00(人)|45.00|45.00|", None, "80.00(人)"),      # the target's cell lost
+])
+def test_a_lone_target_or_actual_keeps_its_own_column(cells, target, actual):
+    text = SELF_EVALUATION.replace("培训人数\t≥80.00(人)\t80.00(人)\t45.00\t45.00\t", cells.replace("|", "\t"))
+    row = only_form(text).indicators[0]
+    assert (row.name, row.target, row.actual) == ("培训人数", target, actual)
+
+
+def test_a_declaration_value_pushed_to_the_next_line_is_still_its_labels():
+    text = rows(
+        "财政项目支出绩效目标申报表", "(2025 年度)",
+        "项目名称|||项目性质|经常性项目|项目类别|特定目标类",
+        "|残疾人就业保障金",
+        "主管部门|某部(汇总)||实施单位|某部",
+        "|一级指标|二级指标|三级指标||年度(/项目)指标值",
+        "绩效指标|产出指标|数量指标|缴纳完成率||=100.00(%)",
+    )
+    form = only_form(text)
+    assert (form.project_name, form.project_nature, form.competent_department) == ("残疾人就业保障金", "经常性项目", "某部(汇总)")

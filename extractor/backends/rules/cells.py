@@ -8,6 +8,12 @@ from extractor.layout import Cell
 from extractor.normalize import parse_number
 
 _VALUE = re.compile(r"^[=≥≤<>≧≦＝＞＜]|^\d|%|％|百分|^\(|^（|^/")
+_COMPARISON = re.compile(r"^[=≥≤<>≧≦＝＞＜]")
+
+
+def has_comparison(cell: Cell) -> bool:
+    """A target says how it compares (``≥80.00(人)``, ``=100%``); an actual rarely does."""
+    return bool(_COMPARISON.match(cell.text.strip()))
 _ACHIEVEMENT = re.compile(r"达成|完成|未达")
 
 

@@ -32,20 +32,31 @@ def is_label(cell: Cell) -> bool:
     return k in _ANY_LABEL or k.startswith("项目资金")
 
 
-def read_labelled_values(lines: Iterable[Line], prov: Provenance) -> dict[str, str | None]:
-    """For every header label, the next non-label cell on its row (None when the cell is empty)."""
+def read_labelled_values(lines: Sequence[Line], prov: Provenance) -> dict[str, str | None]:
+    """For every header label, the next non-label cell on its row; when its row has none, a lone
+    cell on the line below (OCR pushed the value down); None when there is neither."""
     found: dict[str, str | None] = {}
-    for line in lines:
+    for n, line in enumerate(lines):
         cells = line.cells
         for i, cell in enumerate(cells):
             field = HEADER_LABELS.get(label_of(cell))
             if field is None or field in found:
                 continue
             value = cells[i + 1] if i + 1 < len(cells) and not is_label(cells[i + 1]) else None
+            if value is None and i == 0 and n + 1 < len(lines):
+                value = _pushed_down(lines[n + 1])
             found[field] = value.text if value else None
             if value:
                 prov.add(field, value)
     return found
+
+
+def _pushed_down(line: Line) -> Cell | None:
+    """The value of a label row printed on the next line: that line's only cell, not a label."""
+    texts = [c for c in line.cells if c.text]
+    if len(texts) == 1 and not is_label(texts[0]) and not any(label_of(texts[0]) == k for k in HEADER_LABELS):
+        return texts[0]
+    return None
 
 
 def read_year(lines: Sequence[Line], prov: Provenance) -> int | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from extractor.backends.rules.cells import (
+    has_comparison,
     is_number_cell,
     looks_like_actual,
     looks_like_short_target,
@@ -107,7 +108,13 @@ def find_score_anchor(cells: Sequence[Cell]) -> int | None:
     return None
 
 
-def assign_self_evaluation_cells(draft: RowDraft, rest: list[Cell]) -> None:
+def _in_target_column(cell: Cell, anchor_col: int | None) -> bool:
+    """A lone value is the target (not the actual) when it carries a comparison sign (≥80.00(人)),
+    or when it sits two columns left of the 分值 cell, the actual's cell being empty."""
+    return has_comparison(cell) or (anchor_col is not None and cell.col == anchor_col - 2)
+
+
+def assign_self_evaluation_cells(draft: RowDraft, rest: list[Cell], anchor_col: int | None = None) -> None:
     """name / target / actual from the cells left of the scores."""
     if len(rest) >= 3:
         draft.name, draft.target, draft.actual = list(rest[:-2]), [rest[-2]], [rest[-1]]
@@ -115,6 +122,8 @@ def assign_self_evaluation_cells(draft: RowDraft, rest: list[Cell]) -> None:
         first, second = rest
         if looks_like_value(first):
             draft.target, draft.actual = [first], [second]
+        elif looks_like_value(second) and _in_target_column(second, anchor_col):
+            draft.name, draft.target = [first], [second]
         elif looks_like_actual(second) or not looks_like_short_target(second):
             draft.name, draft.actual = [first], [second]
         else:
@@ -175,7 +184,7 @@ def read_self_evaluation_rows(lines: Sequence[Line]) -> list[RowDraft]:
             continue
         draft = RowDraft(line=line.number, labels=pending_labels + labels, label_cells=label_cells)
         pending_labels = []
-        assign_self_evaluation_cells(draft, rest)
+        assign_self_evaluation_cells(draft, rest, line.cells[anchor].col)
         draft.weight, draft.score = line.cells[anchor], line.cells[anchor + 1]
         draft.note = list(line.cells[anchor + 2:])
         if pending:
