@@ -36,9 +36,6 @@ class EvalReport:
                 "metrics": self.metrics, "run": self.run.as_dict(), "errors": self.errors}
 
 
-RENDERINGS = ("text", "pdf", "scan")
-
-
 def case_input(case: EvalCase, rendering: str = "text") -> tuple[bytes, str]:
     """The case's document as bytes: its OCR text, or rendered as a text-layer PDF or a noisy scan."""
     data = case.text_path.read_bytes()

@@ -178,6 +178,11 @@ def _level_cells(rows: list[dict[str, Any]], i: int) -> tuple[str, str]:
     return level1, level2
 
 
+def _indicator_lines(rows: list[dict[str, Any]], cells: Any) -> list[str]:
+    """One line per indicator row; ``cells(i, row, level1, level2)`` gives the row's cells."""
+    return ["\t".join(cells(i, row, *_level_cells(rows, i))) for i, row in enumerate(rows)]
+
+
 def print_self_evaluation(form: dict[str, Any]) -> list[str]:
     f = form["funds"]
     fund_row = lambda label, r, scored: "\t".join(["", label, _fmt(r["initial_budget"]), _fmt(r["annual_budget"]),  # noqa: E731
@@ -192,11 +197,9 @@ def print_self_evaluation(form: dict[str, Any]) -> list[str]:
              "年度总体目标\t预期目标\t\t\t实际完成情况\t\t\t",
              f"\t{form['goal_expected'] or ''}\t\t\t{form['goal_actual'] or ''}\t\t\t",
              "一级指标\t二级指标\t三级指标\t年度指标值\t实际完成值\t分值\t得分\t偏差原因分析及改进措施"]
-    rows = form["indicators"]
-    for i, row in enumerate(rows):
-        level1, level2 = _level_cells(rows, i)
-        lines.append("\t".join([level1, level2, row["name"], row["target"] or "", row["actual"] or "",
-                                _fmt(row["weight"]), _fmt(row["score"]), row["deviation_note"] or ""]))
+    lines += _indicator_lines(form["indicators"], lambda i, row, level1, level2: [
+        level1, level2, row["name"], row["target"] or "", row["actual"] or "", _fmt(row["weight"]), _fmt(row["score"]),
+        row["deviation_note"] or ""])
     lines.append(f"总分\t\t\t\t\t{_fmt(form['total_weight'])}\t{_fmt(form['total_score'])}\t")
     lines.append(f"评分等级\t{form['grade']}\t\t\t\t\t\t")
     return lines
@@ -215,12 +218,8 @@ def print_target_declaration(form: dict[str, Any]) -> list[str]:
              "项目 绩效 目标\t项目总目标\t\t\t年度总体目标\t\t",
              f"\t\t\t\t{form['goal_annual'] or ''}\t\t",
              "\t一级指标\t二级指标\t三级指标\t\t年度(/项目)指标值\t"]
-    rows = form["indicators"]
-    for i, row in enumerate(rows):
-        level1, level2 = _level_cells(rows, i)
-        lead = "绩效 指标" if i == 0 else ""
-        lines.append("\t".join([lead, level1, level2, row["name"], "", row["target"] or "", ""]))
-    return lines
+    return lines + _indicator_lines(form["indicators"], lambda i, row, level1, level2: [
+        "绩效 指标" if i == 0 else "", level1, level2, row["name"], "", row["target"] or "", ""])
 
 
 # --- damage that needs the gold ---------------------------------------------------------------

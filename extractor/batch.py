@@ -97,12 +97,14 @@ class Batch:
     """One run over a list of items into an output folder."""
 
     def __init__(self, outdir: Path, settings: Settings, *, workers: int = 1, backend: Backend | None = None,
-                 on_progress: Callable[[BatchSummary, int], None] | None = None) -> None:
+                 on_progress: Callable[[BatchSummary, int], None] | None = None,
+                 on_document: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self.outdir = outdir
         self.settings = settings
         self.workers = max(1, workers) if settings.backend == "rules" else 1
         self.backend = backend
         self.on_progress = on_progress or (lambda summary, total: None)
+        self.on_document = on_document or (lambda source, summary: None)
         self.state = outdir / STATE_DIR
         self.summary = BatchSummary()
         self._first_source: dict[str, str] = {}            # digest → the input that carried it first
@@ -235,6 +237,7 @@ class Batch:
             self.summary.run.add_summary(summary)
             for error in summary["form_errors"]:
                 self.summary.errors.append({**error, "source": item.source})
+            self.on_document(item.source, summary)
         self.on_progress(self.summary, total)
 
     def _failed(self, source: str, error: dict[str, Any]) -> None:

@@ -25,6 +25,8 @@ from extractor.errors import ConfigError, FormexError
 from extractor.runstats import RunStats
 from extractor.settings import BACKENDS, MODES, Settings
 
+RENDERINGS = ("text", "pdf", "scan")      # how eval feeds documents: OCR text, text-layer PDFs, scans
+
 EXIT_BUDGET = 5
 
 
@@ -82,13 +84,13 @@ def main() -> None:
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
-def _summary_line(summary: dict, source: str, where: str | None) -> str:
+def _summary_line(summary: dict, source: str) -> str:
     statuses = summary["statuses"]
     line = (f"{source}: {summary['forms']} forms; {statuses['valid']} valid, {statuses['needs_review']} need review, "
             f"{statuses['invalid']} invalid")
     if summary["form_errors"]:
         line += f", {len(summary['form_errors'])} form errors"
-    return line + (f" -> {where}" if where else "")
+    return line
 
 
 @main.command()
@@ -146,7 +148,7 @@ def _extract_to_stdout(items: list, refused: list, settings: Settings, runner: B
             click.echo(f"error: {item.source} lines {error['lines'][0]}-{error['lines'][1]}: {error['message']}", err=True)
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         if summary:
-            click.echo(_summary_line(result.summary(), item.source, None), err=True)
+            click.echo(_summary_line(result.summary(), item.source), err=True)
     if summary:
         click.echo(f"{len(items) + len(refused) - failures}/{len(items) + len(refused)} documents extracted, "
                    f"{run.forms} forms, {failures} failed", err=True)
@@ -168,7 +170,11 @@ def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings,
         if line is not None:
             line(state, total)
 
-    batch = Batch(outdir, settings, workers=workers, backend=runner, on_progress=report)
+    def document_line(source, document):  # type: ignore[no-untyped-def]
+        if summary:
+            click.echo(("\n" if line is not None and line.tty else "") + _summary_line(document, source), err=True)
+
+    batch = Batch(outdir, settings, workers=workers, backend=runner, on_progress=report, on_document=document_line)
     result = batch.run(items, refused)
     if summary:
         for error in result.errors:
@@ -202,7 +208,7 @@ def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings,
 @click.option("--detail", is_flag=True, help="List every field that is not a true positive.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option("--validators", is_flag=True, help="Evaluate the validators instead: mutation detection on the gold set.")
-@click.option("--render", "rendering", type=click.Choice(["text", "pdf", "scan"]), default="text",
+@click.option("--render", "rendering", type=click.Choice(RENDERINGS), default="text",
               help="Feed the documents as OCR text (default), rendered text-layer PDFs, or rendered noisy scans (OCR).")
 @click.option("--compare", "specs", multiple=True,
               help="Compare backends: rules, hybrid, llm, llm:MODEL@URL, hybrid:fake ... (repeat, or space-separate).")
