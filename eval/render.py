@@ -78,19 +78,21 @@ def text_width(text: str, size: float = FONT_SIZE) -> float:
     return sum(pymupdf.get_text_length(run, fontname=font, fontsize=size) for font, run in _runs(text))
 
 
-def put_text(page: pymupdf.Page, x: float, y: float, text: str, size: float = FONT_SIZE) -> None:
+def put_text(shape: pymupdf.Shape, x: float, y: float, text: str, size: float = FONT_SIZE) -> None:
     for font, run in _runs(text):
-        page.insert_text((x, y), run, fontname=font, fontsize=size)
+        shape.insert_text((x, y), run, fontname=font, fontsize=size)
         x += pymupdf.get_text_length(run, fontname=font, fontsize=size)
 
 
 def _wrap(text: str, width: float) -> list[str]:
-    lines, current = [], ""
+    lines, current, used = [], "", 0.0
     for char in text:
-        if current and text_width(current + char) > width - 2 * CELL_PAD:
+        step = text_width(char)
+        if current and used + step > width - 2 * CELL_PAD:
             lines.append(current)
-            current = ""
+            current, used = "", 0.0
         current += char
+        used += step
     return [*lines, current] if current or not lines else lines
 
 
@@ -99,29 +101,33 @@ def render_text_pdf(text: str) -> bytes:
     rows = _rows(text)
     widths = _column_widths(rows)
     document = pymupdf.open()
-    page, y = None, PAGE.height
+    shape, y = None, PAGE.height        # one Shape per page, committed once (not per rect or text)
     for cells in rows:
         if len(cells) == 1 and not cells[0]:
             y += LINE_HEIGHT / 2
             continue
         wrapped = [_wrap(c, widths[i]) for i, c in enumerate(cells)] if len(cells) > 1 else [[cells[0].lstrip("# ")]]
         height = max(len(w) for w in wrapped) * LINE_HEIGHT + 2 * CELL_PAD
-        if page is None or y + height > PAGE.height - MARGIN or cells[0].startswith("#"):
-            page, y = document.new_page(width=PAGE.width, height=PAGE.height), MARGIN
+        if shape is None or y + height > PAGE.height - MARGIN or cells[0].startswith("#"):
+            if shape is not None:
+                shape.commit()
+            shape, y = document.new_page(width=PAGE.width, height=PAGE.height).new_shape(), MARGIN
         if len(cells) == 1:
             title = wrapped[0][0]
             x = (PAGE.width - text_width(title, FONT_SIZE + 3)) / 2
-            put_text(page, x, y + FONT_SIZE + 3, title, FONT_SIZE + 3)
+            put_text(shape, x, y + FONT_SIZE + 3, title, FONT_SIZE + 3)
             y += height + 4
             continue
         x = MARGIN
         for i, width in enumerate(widths):
-            rect = pymupdf.Rect(x, y, x + width, y + height)
-            page.draw_rect(rect, color=(0, 0, 0), width=0.6)
+            shape.draw_rect(pymupdf.Rect(x, y, x + width, y + height))
+            shape.finish(color=(0, 0, 0), width=0.6)
             for k, line in enumerate(wrapped[i] if i < len(wrapped) else []):
-                put_text(page, x + CELL_PAD, y + CELL_PAD + FONT_SIZE + k * LINE_HEIGHT, line)
+                put_text(shape, x + CELL_PAD, y + CELL_PAD + FONT_SIZE + k * LINE_HEIGHT, line)
             x += width
         y += height
+    if shape is not None:
+        shape.commit()
     data = document.tobytes(garbage=3, deflate=True)
     document.close()
     return data

@@ -321,13 +321,12 @@ def serve(host: str, port: int, config: str | None, http_workers: int) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The HTML page.")
 def review(result_path: Path, source_path: Path, output: Path) -> None:
     """Write the review page of a result: the source with every value highlighted at its span."""
-    from extractor.ingest import ingest_bytes
+    from extractor.ingest import read_source_text
     from extractor.review import render_review
 
     try:
         document = json.loads(result_path.read_text(encoding="utf-8"))
-        settings = _settings()
-        text = ingest_bytes(source_path.read_bytes(), source=str(source_path), ocr_dpi=settings.ocr_dpi).text
+        text = read_source_text(source_path, _settings())
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{result_path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
     except FormexError as exc:

@@ -41,10 +41,6 @@ class DocumentResult:
     input_kind: str = "text"
     pages: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def invalid_forms(self) -> int:
-        return sum(1 for f in self.forms if f.validation is not None and f.validation.status == "invalid")
-
     def status_counts(self) -> dict[str, int]:
         counts = {"valid": 0, "needs_review": 0, "invalid": 0}
         for f in self.forms:

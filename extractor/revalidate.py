@@ -7,14 +7,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from extractor.backends.base import RESULT_EXTRAS
 from extractor.errors import InputError
+from extractor.ingest import read_source_text
 from extractor.layout import split_lines
 from extractor.settings import Settings
-from extractor.textio import read_text_file
 from extractor.validate import SourceText, validate_form
 from schemas.forms import parse_form
-
-RESULT_EXTRAS = ("validation", "spans", "alignment", "source_lines")
 
 
 def revalidate_document(document: dict[str, Any] | list[Any], source_path: Path, *, settings: Settings):
@@ -22,7 +21,7 @@ def revalidate_document(document: dict[str, Any] | list[Any], source_path: Path,
     forms = document.get("forms", []) if isinstance(document, dict) else document
     if not isinstance(forms, list):
         raise InputError("the result holds no list of forms")
-    text = read_text_file(source_path, max_bytes=settings.max_input_bytes).text
+    text = read_source_text(source_path, settings)
     lines = split_lines(text)
     statuses = []
     updated_forms = []
@@ -37,7 +36,8 @@ def revalidate_document(document: dict[str, Any] | list[Any], source_path: Path,
         validation = validate_form(form, SourceText(text, lines, first, last))
         updated_forms.append({**contract, "validation": validation.as_dict(),
                               "spans": {p: [list(s) for s in spans] for p, spans in validation.spans.items()},
-                              "alignment": validation.alignment, "source_lines": [first + 1, last + 1]})
+                              "alignment": validation.alignment, "source_lines": [first + 1, last + 1],
+                              **({"extraction": data["extraction"]} if "extraction" in data else {})})
         statuses.append((form.project_name, validation.status, validation.as_dict()["findings"]))
     updated = {**document, "forms": updated_forms} if isinstance(document, dict) else updated_forms
     return updated, statuses

@@ -11,9 +11,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from extractor.backends.base import RESULT_EXTRAS
 from extractor.validate.grounding import leaves
-
-SKIPPED = {"validation", "spans", "alignment", "source_lines", "extraction"}
 
 STYLE = """
 body{margin:0;font-family:"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","WenQuanYi Zen Hei",
@@ -92,7 +91,7 @@ def _highlighted(text: str, marks: list[tuple[int, int, str, str]]) -> str:
 def _form_table(index: int, form: dict[str, Any]) -> str:
     findings, alignment = _field_state(form)
     status = (form.get("validation") or {}).get("status", "unvalidated")
-    data = {k: v for k, v in form.items() if k not in SKIPPED}
+    data = {k: v for k, v in form.items() if k not in RESULT_EXTRAS}
     rows = []
     form_level = [f for path, fs in findings.items() if path in ("indicators", "") for f in fs]
     for path, value in leaves(data, include_null=True):

@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from eval.dataset import DATA_DIR
+from extractor.backends.base import RESULT_EXTRAS
 from extractor.cli import main
 from extractor.layout import split_lines
 from extractor.normalize import key
@@ -106,12 +107,11 @@ def run_extract(url: str, source: Path, outdir: Path, cache: Path) -> tuple[dict
 def test_a_real_model_run_completes_parses_and_every_invented_value_is_flagged(server_url, one_form, tmp_path):
     document, seconds = run_extract(server_url, one_form, tmp_path / "first", tmp_path / "cache.sqlite")
     (form,) = document["forms"]
-    parse_form({k: v for k, v in form.items()                       # the output fits the hand-off schema
-                if k not in ("validation", "spans", "alignment", "source_lines", "extraction")})
+    contract = {k: v for k, v in form.items() if k not in RESULT_EXTRAS}
+    parse_form(contract)                                              # the output fits the hand-off schema
     source = one_form.read_text(encoding="utf-8")
     flagged = {f["path"] for f in form["validation"]["findings"] if f["code"] in FLAGS}
-    values = dict(leaves({k: v for k, v in form.items() if k not in ("validation", "spans", "alignment",
-                                                                     "source_lines", "extraction")}))
+    values = dict(leaves(contract))
     invented = sorted(path for path, value in values.items()
                       if not printed(value, source) and form["alignment"].get(path) != "derived")
     assert set(invented) <= flagged, f"invented but not flagged: {sorted(set(invented) - flagged)}"

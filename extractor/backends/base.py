@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from extractor.validate import FormValidation
 
 AnyForm = SelfEvaluationForm | TargetDeclarationForm
+# What a form carries in the output beyond the hand-off fields (see ExtractedForm.to_json).
+RESULT_EXTRAS = ("validation", "spans", "alignment", "source_lines", "extraction")
 
 
 @dataclass

@@ -16,10 +16,12 @@ import io
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from extractor.errors import CorruptInput, InputTooLarge
-from extractor.textio import decode_bytes
+from extractor.settings import Settings
+from extractor.textio import decode_bytes, read_input_bytes
 
 IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"II*\x00", "tiff"),
                (b"MM\x00*", "tiff"), (b"BM", "bmp"))
@@ -53,11 +55,11 @@ def fold(text: str) -> str:
 
 
 def ingest_bytes(data: bytes, *, source: str, ocr_dpi: int = 200, max_pages: int = 200) -> Ingested:
-    digest = hashlib.sha256(data).hexdigest()
     kind = sniff(data)
     if kind == "text":
-        decoded = decode_bytes(data, source=source)
-        return Ingested(decoded.text, kind, digest, decoded.encoding)
+        decoded = decode_bytes(data, source=source)      # hashes while decoding
+        return Ingested(decoded.text, kind, decoded.sha256, decoded.encoding)
+    digest = hashlib.sha256(data).hexdigest()
     if kind == "pdf":
         from extractor.ingest.pdf import read_pdf
 
@@ -66,6 +68,12 @@ def ingest_bytes(data: bytes, *, source: str, ocr_dpi: int = 200, max_pages: int
         pages = _read_image(data, source=source, max_pages=max_pages)
     text = fold("\n".join(row for page in pages for row in page.rows))
     return Ingested(text, kind, digest, None, [page.info() for page in pages])
+
+
+def read_source_text(path: Path, settings: Settings) -> str:
+    """The text a result's spans point into, rebuilt from its source document (any kind)."""
+    data = read_input_bytes(path, max_bytes=settings.max_input_bytes)
+    return ingest_bytes(data, source=str(path), ocr_dpi=settings.ocr_dpi, max_pages=settings.max_pages).text
 
 
 def _read_image(data: bytes, *, source: str, max_pages: int) -> list:

@@ -51,18 +51,22 @@ def problem_response(status: int, code: str, detail: str, instance: str, **extra
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def status_of(error: FormexError) -> int:
-    if isinstance(error, InputTooLarge):
-        return 413
-    if isinstance(error, InputError):
-        return 422
-    if isinstance(error, BudgetExhausted):
-        return 429
-    if isinstance(error, ConfigError):
-        return 400
-    if isinstance(error, ModelError):
-        return 502
+def status_of(kind: type[FormexError]) -> int:
+    """The HTTP status of an error class of :mod:`extractor.errors`."""
+    for base, status in ((InputTooLarge, 413), (InputError, 422), (BudgetExhausted, 429), (ConfigError, 400),
+                         (ModelError, 502)):
+        if issubclass(kind, base):
+            return status
     return 503
+
+
+def _error_classes(kind: type[FormexError] = FormexError) -> list[type[FormexError]]:
+    return [kind, *(sub for child in kind.__subclasses__() for sub in _error_classes(child))]
+
+
+# A failed job stores its error's code; its result answers with that error's status (500 for the
+# service's own faults: a job over its time limit, a crashed worker, a bug).
+STATUS_BY_CODE = {kind.code: status_of(kind) for kind in _error_classes()}
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -90,7 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(FormexError)
     async def _formex(request: Request, exc: FormexError) -> JSONResponse:
-        return problem_response(status_of(exc), exc.code, exc.message, request.url.path)
+        return problem_response(status_of(type(exc)), exc.code, exc.message, request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -155,7 +159,7 @@ def create_app(settings: Settings) -> FastAPI:
         job = _job_or_404(store, job_id)
         if job.status == "failed":
             error = job.error or {}
-            raise Problem(422 if error.get("code", "").endswith("input") else 500, error.get("code", "job_failed"),
+            raise Problem(STATUS_BY_CODE.get(error.get("code", ""), 500), error.get("code", "job_failed"),
                           error.get("message", "the job failed"))
         if job.status != "done":
             raise Problem(409, "not_ready", f"the job is {job.status}; poll /v1/jobs/{job_id}")
