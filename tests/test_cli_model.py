@@ -84,3 +84,13 @@ def test_configuration_mistakes_are_usage_errors_not_tracebacks(tmp_path):
         result = run("extract", str(SEEDS[1]), *args, env=env)
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_model_result_can_be_revalidated_and_keeps_its_extraction_record(tmp_path):
+    with FakeOpenAIServer(default=parser_model()) as server:
+        run("extract", str(SEEDS[1]), "--backend", "llm", *model_args(server), "-o", str(tmp_path))
+    result_path = tmp_path / f"{SEEDS[1].stem}.json"
+    checked = run("validate", str(result_path), "--source", str(SEEDS[1]), "-o", str(tmp_path / "checked.json"))
+    assert checked.exit_code == 0, checked.output
+    forms = json.loads((tmp_path / "checked.json").read_text(encoding="utf-8"))["forms"]
+    assert forms[0]["extraction"]["model"] == "fake-model"
