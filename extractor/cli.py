@@ -275,18 +275,20 @@ def validate(result_path: Path, source_path: Path, output: Path | None) -> None:
 
     try:
         document = json.loads(result_path.read_text(encoding="utf-8"))
-        updated, statuses = revalidate_document(document, source_path, settings=_settings())
+        checked = revalidate_document(document, source_path, settings=_settings())
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{result_path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
     except FormexError as exc:
         raise click.ClickException(exc.message) from exc
-    for index, (name, status, findings) in enumerate(statuses):
+    for note in checked.notes:
+        click.echo(f"note: {note}")
+    for index, (name, status, findings) in enumerate(checked.statuses):
         click.echo(f"form {index} {name or '?'}: {status}")
         for finding in findings:
             click.echo(f"  [{finding['severity']}] {finding['code']} {finding['path']}: {finding['message']}")
     if output:
-        write_atomically(output, json.dumps(updated, ensure_ascii=False, indent=1) + "\n")
-    sys.exit(1 if any(status == "invalid" for _, status, _ in statuses) else 0)
+        write_atomically(output, json.dumps(checked.document, ensure_ascii=False, indent=1) + "\n")
+    sys.exit(1 if any(status == "invalid" for _, status, _ in checked.statuses) else 0)
 
 
 @main.command()
