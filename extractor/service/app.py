@@ -21,11 +21,21 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from extractor import __version__
-from extractor.errors import BudgetExhausted, ConfigError, FormexError, InputError, InputTooLarge, ModelError
+from extractor.errors import (
+    BudgetExhausted,
+    ConfigError,
+    FormexError,
+    InputError,
+    InputTooLarge,
+    InternalError,
+    ModelError,
+    error_classes,
+)
 from extractor.ingest import sniff
 from extractor.pipeline import extract_bytes
 from extractor.review import render_review
@@ -54,19 +64,15 @@ def problem_response(status: int, code: str, detail: str, instance: str, **extra
 def status_of(kind: type[FormexError]) -> int:
     """The HTTP status of an error class of :mod:`extractor.errors`."""
     for base, status in ((InputTooLarge, 413), (InputError, 422), (BudgetExhausted, 429), (ConfigError, 400),
-                         (ModelError, 502)):
+                         (ModelError, 502), (InternalError, 500)):
         if issubclass(kind, base):
             return status
     return 503
 
 
-def _error_classes(kind: type[FormexError] = FormexError) -> list[type[FormexError]]:
-    return [kind, *(sub for child in kind.__subclasses__() for sub in _error_classes(child))]
-
-
 # A failed job stores its error's code; its result answers with that error's status (500 for the
 # service's own faults: a job over its time limit, a crashed worker, a bug).
-STATUS_BY_CODE = {kind.code: status_of(kind) for kind in _error_classes()}
+STATUS_BY_CODE = {kind.code: status_of(kind) for kind in error_classes()}
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -139,10 +145,17 @@ def create_app(settings: Settings) -> FastAPI:
         small = len(data) <= service.sync_max_bytes and sniff(data) == "text" and backend == "rules"
         if mode == "sync" or (mode == "auto" and small):
             run_settings = settings.with_(backend=backend)
-            result = extract_bytes(data, source=source, settings=run_settings, backend=workers.backend_for(run_settings))
-            document = result.to_json()
-            job_id = store.record_done(source=source, backend=backend, result=document, text=result.text)
-            return JSONResponse(document, headers={"Location": f"/v1/jobs/{job_id}", "X-Formex-Job": job_id})
+            runner = workers.backend_for(run_settings)
+
+            def answer() -> tuple[str, str]:
+                """Off the event loop: extract, serialise the result once, store it."""
+                result = extract_bytes(data, source=source, settings=run_settings, backend=runner)
+                body = json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":"))
+                return body, store.record_done(source=source, backend=backend, result=body, text=result.text)
+
+            body, job_id = await run_in_threadpool(answer)
+            return Response(body, media_type="application/json",
+                            headers={"Location": f"/v1/jobs/{job_id}", "X-Formex-Job": job_id})
         job = store.create(data, source=source, backend=backend)
         workers.wake()
         return JSONResponse({**job.as_dict(), "links": _links(job.id)}, status_code=202,

@@ -9,11 +9,13 @@ import time
 from typing import Any
 
 from extractor.backends import Backend, get_backend
-from extractor.errors import FormexError
+from extractor.errors import FormexError, InputLost, InternalError, JobTimeout, WorkerCrashed
+from extractor.log import get_logger
 from extractor.pipeline import extract_bytes
 from extractor.service.jobs import JobStore
 from extractor.settings import Settings
 
+log = get_logger("service")
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["extractor.pipeline", "extractor.backends.rules"])
 
@@ -26,7 +28,8 @@ def _run_job(conn: Any, data: bytes, source: str, settings: Settings) -> None:
     except FormexError as exc:
         conn.send({"error": exc.as_dict()})
     except Exception as exc:  # a bug: report it as the job's error, never crash the worker
-        conn.send({"error": {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}})
+        log.debug("internal error in a job on %s", source, exc_info=exc)
+        conn.send({"error": InternalError.from_exception(exc).as_dict()})
     finally:
         conn.close()
 
@@ -42,8 +45,8 @@ def run_in_child(data: bytes, source: str, settings: Settings, timeout_s: float)
                 return receive.recv()
             except EOFError:
                 pass
-            return {"error": {"code": "worker_crashed", "message": "the job's process died (out of memory?)"}}
-        return {"error": {"code": "job_timeout", "message": f"the job ran over its time limit of {timeout_s:.0f} s"}}
+            return {"error": WorkerCrashed("the job's process died (out of memory?)", source=source).as_dict()}
+        return {"error": JobTimeout(f"the job ran over its time limit of {timeout_s:.0f} s", source=source).as_dict()}
     finally:
         if process.is_alive():
             process.kill()
@@ -100,7 +103,7 @@ class JobWorkers:
             try:
                 data = self.store.input_of(job.id)
             except OSError as exc:
-                self.store.finish(job.id, token, error={"code": "input_lost", "message": str(exc)})
+                self.store.finish(job.id, token, error=InputLost(str(exc), source=job.source).as_dict())
                 continue
             outcome = run_in_child(data, job.source, self.settings.with_(backend=job.backend),
                                    self.settings.service.job_timeout_s)
