@@ -37,10 +37,9 @@ from extractor.errors import (
     error_classes,
 )
 from extractor.ingest import sniff
-from extractor.pipeline import extract_bytes
 from extractor.review import render_review
 from extractor.service.jobs import JobStore
-from extractor.service.worker import JobWorkers
+from extractor.service.worker import JobWorkers, SyncAnswers
 from extractor.settings import BACKENDS, Settings
 
 PROBLEM = "application/problem+json"
@@ -82,12 +81,15 @@ def create_app(settings: Settings) -> FastAPI:
                           "or allow_anonymous for local use")
     store = JobStore(service.job_db)
     workers = JobWorkers(store, settings)
+    answers = SyncAnswers()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         workers.start()
+        answers.warm()
         yield
         workers.stop()
+        answers.close()
         store.close()
 
     app = FastAPI(title="formex", version=__version__, lifespan=lifespan,
@@ -122,7 +124,7 @@ def create_app(settings: Settings) -> FastAPI:
             raise Problem(401, "unauthorized", "a valid API key is required: Authorization: Bearer <key>")
 
     @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "jobs": store.counts()}
 
     @app.get("/v1/schema")
@@ -144,16 +146,8 @@ def create_app(settings: Settings) -> FastAPI:
         mode = request.query_params.get("mode", "auto")
         small = len(data) <= service.sync_max_bytes and sniff(data) == "text" and backend == "rules"
         if mode == "sync" or (mode == "auto" and small):
-            run_settings = settings.with_(backend=backend)
-            runner = workers.backend_for(run_settings)
-
-            def answer() -> tuple[str, str]:
-                """Off the event loop: extract, serialise the result once, store it."""
-                result = extract_bytes(data, source=source, settings=run_settings, backend=runner)
-                body = json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":"))
-                return body, store.record_done(source=source, backend=backend, result=body, text=result.text)
-
-            body, job_id = await run_in_threadpool(answer)
+            body, text = await answers.answer(data, source, settings.with_(backend=backend), workers.backend_for)
+            job_id = await run_in_threadpool(store.record_done, source=source, backend=backend, result=body, text=text)
             return Response(body, media_type="application/json",
                             headers={"Location": f"/v1/jobs/{job_id}", "X-Formex-Job": job_id})
         job = store.create(data, source=source, backend=backend)

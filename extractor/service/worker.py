@@ -3,10 +3,17 @@ over its time limit can be stopped (the process is killed) without harming the s
 
 from __future__ import annotations
 
+import asyncio
+import json
 import multiprocessing
+import os
 import threading
 import time
-from typing import Any
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable
+
+from starlette.concurrency import run_in_threadpool
 
 from extractor.backends import Backend, get_backend
 from extractor.errors import FormexError, InputLost, InternalError, JobTimeout, WorkerCrashed
@@ -111,3 +118,76 @@ class JobWorkers:
                 self.store.finish(job.id, token, error=outcome["error"])
             else:
                 self.store.finish(job.id, token, result=outcome["result"], text=outcome["text"])
+
+
+# ---- synchronous answers, off the event loop
+
+_child_backends: dict[str, Backend] = {}
+
+
+def serialise(result: Any) -> str:
+    """A result's JSON text, made once: the answer's body and the stored result are this string."""
+    return json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _answer_in_child(data: bytes, source: str, settings: Settings) -> tuple[str, str]:
+    backend = _child_backends.get(settings.backend)
+    if backend is None:
+        backend = _child_backends[settings.backend] = get_backend(settings)
+    result = extract_bytes(data, source=source, settings=settings, backend=backend)
+    return serialise(result), result.text
+
+
+class SyncAnswers:
+    """Requests answered at once, never on the event loop (``/healthz`` and other requests go on).
+
+    The parser runs in a pool of processes, so it does not share the loop's interpreter lock;
+    the model backends run in a thread, where their calls wait on the network and one backend
+    (one token budget, one cache) serves every request.
+    """
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.processes = processes or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=_CONTEXT)
+            return self._pool
+
+    async def answer(self, data: bytes, source: str, settings: Settings,
+                     backend_for: Callable[[Settings], Backend]) -> tuple[str, str]:
+        """The result's JSON text and the document text its spans point into."""
+        if settings.backend != "rules":
+            backend = backend_for(settings)
+
+            def here() -> tuple[str, str]:
+                result = extract_bytes(data, source=source, settings=settings, backend=backend)
+                return serialise(result), result.text
+            return await run_in_threadpool(here)
+        pool = self._executor()
+        try:   # submit from a thread: the pool starts its processes there, not on the event loop
+            future = await run_in_threadpool(pool.submit, _answer_in_child, data, source, settings)
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise WorkerCrashed("the process answering this request died (out of memory?)", source=source) from exc
+
+    def warm(self) -> None:
+        """Start the processes now (in a thread of their own), so that the first request does not wait."""
+        def start() -> None:
+            pool = self._executor()
+            for future in [pool.submit(os.getpid) for _ in range(self.processes)]:
+                future.result()
+        threading.Thread(target=start, name="formex-sync-warm", daemon=True).start()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

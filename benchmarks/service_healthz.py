@@ -1,0 +1,111 @@
+"""Does a large synchronous request stall the service? /healthz latency while one runs.
+
+    python -m benchmarks.service_healthz [--forms 100] [--interval 0.01]
+
+Starts ``formex serve`` on loopback (one HTTP worker, its own job database and key), posts a
+document of ``--forms`` forms (the visible eval documents repeated) as JSON text with
+``?mode=sync``, and while that request runs polls ``/healthz`` every ``--interval`` seconds.
+Reports the sync request's time and the worst and median /healthz latency seen during it.
+Target: worst < 50 ms (extraction runs off the event loop). Numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from eval.dataset import load_cases
+from extractor.layout import split_lines
+from extractor.segment import split_forms
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start(folder: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "FORMEX_API_KEYS": "bench", "FORMEX_JOB_DB": str(folder / "jobs.sqlite")}
+    process = subprocess.Popen([sys.executable, "-m", "extractor", "serve", "--port", str(port)],
+                               cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(url + "/healthz").status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGTERM)
+    raise RuntimeError("service did not start")
+
+
+def document(forms: int) -> str:
+    """The eval documents' forms, repeated until there are ``forms`` of them."""
+    blocks = [b for case in load_cases() for b in split_forms(split_lines(case.text_path.read_text(encoding="utf-8")))]
+    chosen = [blocks[i % len(blocks)] for i in range(forms)]
+    return "\n\n".join("\n".join(line.raw for line in block.lines) for block in chosen)
+
+
+def measure(url: str, text: str, interval: float) -> dict[str, float]:
+    headers = {"Authorization": "Bearer bench"}
+    done = threading.Event()
+    outcome: dict[str, float] = {}
+
+    def big() -> None:
+        started = time.perf_counter()
+        answer = httpx.post(url + "/v1/extractions?mode=sync", json={"text": text, "source": "bench.txt"},
+                            headers=headers, timeout=600)
+        outcome["sync_seconds"] = time.perf_counter() - started
+        outcome["status"] = answer.status_code
+        outcome["forms"] = len(answer.json().get("forms", [])) if answer.status_code == 200 else 0
+        done.set()
+
+    latencies = []
+    with httpx.Client(base_url=url, timeout=60) as client:
+        warm = client.post("/v1/extractions?mode=sync", json={"text": document(1), "source": "warm.txt"}, headers=headers)
+        assert warm.status_code == 200, warm.text          # the service is up and its workers started
+        client.get("/healthz")
+        thread = threading.Thread(target=big)
+        thread.start()
+        time.sleep(0.05)                       # let the request reach the server
+        while not done.is_set():
+            started = time.perf_counter()
+            client.get("/healthz")
+            latencies.append(time.perf_counter() - started)
+            time.sleep(interval)
+        thread.join()
+    return {"forms": outcome["forms"], "status": outcome["status"], "sync_request_s": round(outcome["sync_seconds"], 3),
+            "healthz_polls": len(latencies), "healthz_worst_ms": round(1000 * max(latencies), 1),
+            "healthz_median_ms": round(1000 * statistics.median(latencies), 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--forms", type=int, default=100)
+    parser.add_argument("--interval", type=float, default=0.01)
+    args = parser.parse_args()
+    text = document(args.forms)
+    with tempfile.TemporaryDirectory() as folder:
+        process, url = start(Path(folder))
+        try:
+            print(json.dumps(measure(url, text, args.interval)))
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
