@@ -15,10 +15,7 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,30 +23,10 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.load_service import start
 from eval.dataset import load_cases
 from extractor.layout import split_lines
 from extractor.segment import split_forms
-
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def start(folder: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "FORMEX_API_KEYS": "bench", "FORMEX_JOB_DB": str(folder / "jobs.sqlite")}
-    process = subprocess.Popen([sys.executable, "-m", "extractor", "serve", "--port", str(port)],
-                               cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(url + "/healthz").status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGTERM)
-    raise RuntimeError("service did not start")
 
 
 def document(forms: int) -> str:
@@ -60,7 +37,7 @@ def document(forms: int) -> str:
 
 
 def measure(url: str, text: str, interval: float) -> dict[str, float]:
-    headers = {"Authorization": "Bearer bench"}
+    headers = {"Authorization": "Bearer load"}          # the key benchmarks.load_service.start configures
     done = threading.Event()
     outcome: dict[str, float] = {}
 
@@ -99,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     text = document(args.forms)
     with tempfile.TemporaryDirectory() as folder:
-        process, url = start(Path(folder))
+        process, url = start(Path(folder), 1)
         try:
             print(json.dumps(measure(url, text, args.interval)))
         finally:
