@@ -63,9 +63,10 @@ class ExtractedForm:
         data = self.form.model_dump(mode="json")
         if self.validation is not None:
             data["validation"] = self.validation.as_dict()
-            data["alignment"] = self.validation.alignment
-        if self.spans:
+        if self.spans or self.validation is not None:
             data["spans"] = {path: [list(s) for s in spans] for path, spans in self.spans.items()}
+        if self.validation is not None:
+            data["alignment"] = self.validation.alignment
         data["source_lines"] = [self.first_line + 1, self.last_line + 1]
         if self.extraction:
             data["extraction"] = self.extraction
