@@ -67,3 +67,21 @@ def test_validation_off_sends_a_model_form_once_without_a_reask():
     assert sent_off == 1 and off.validation is None and off.spans == {}     # a model vouches for no span
     assert len(server.requests) - sent_off == 2                            # the read, then the targeted re-ask
     assert on.validation.status == "invalid"
+
+
+def test_a_bug_reading_one_form_fails_that_form_only(seed_text):
+    text = seed_text("001")
+
+    class BreaksOnSecond(RulesBackend):
+        seen = 0
+
+        def read(self, block, text):
+            BreaksOnSecond.seen += 1
+            if BreaksOnSecond.seen == 2:
+                raise RuntimeError("a bug")
+            return super().read(block, text)
+
+    result = extract_text(text, backend=BreaksOnSecond())
+    assert [e["code"] for e in result.errors] == ["internal_error"]
+    assert "RuntimeError: a bug" in result.errors[0]["message"]
+    assert len(result.forms) == len(extract_text(text).forms) - 1

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from extractor.errors import FormexError
+from extractor.errors import FormexError, InternalError
+from extractor.log import get_logger
 from extractor.regions import FormRegions
 from extractor.segment import FormBlock
 from schemas import SelfEvaluationForm, TargetDeclarationForm
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 AnyForm = SelfEvaluationForm | TargetDeclarationForm
 Spans = dict[str, list[tuple[int, int]]]
+log = get_logger("backends")
 # What a form carries in the output beyond the hand-off fields (see ExtractedForm.to_json).
 RESULT_EXTRAS = ("validation", "spans", "alignment", "source_lines", "extraction")
 
@@ -100,6 +102,9 @@ def read_all(backend: Backend, blocks: list[FormBlock], text: str) -> list[Readi
             results.append(backend.read(block, text))
         except FormexError as exc:
             results.append(exc)
+        except Exception as exc:  # a bug on one form: that form fails, the others are read
+            log.debug("internal error reading lines %d-%d", block.first_line + 1, block.last_line + 1, exc_info=exc)
+            results.append(InternalError.from_exception(exc))
     return results
 
 
