@@ -14,7 +14,6 @@ from eval.mutations import MUTATIONS
 from extractor.cli import main
 from extractor.layout import split_lines
 from extractor.revalidate import locate_forms, pair_forms_to_blocks, revalidate_text
-from extractor.settings import Settings
 from extractor.validate import SourceText, validate_form
 from schemas.forms import parse_form
 
