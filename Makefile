@@ -27,6 +27,7 @@ demo: $(STAMP)
 	$(BIN)/formex extract $(OUT)-pdf/in -o $(OUT)-pdf/out --no-progress
 
 test: $(STAMP) browser
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 # Headless Chromium for the review-page test: Debian's chromium, chromium-driver and a CJK font.

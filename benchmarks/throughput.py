@@ -32,15 +32,17 @@ def measure(seconds: float, validate: bool = True) -> dict[str, float]:
     backend = RulesBackend()
     settings = Settings(validate=validate)
     forms = documents = 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds:
         for text in texts:
             clear_caches()  # each document starts cold, as a new document in an archive would
             forms += len(extract_text(text, backend=backend, settings=settings).forms)
             documents += 1
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    # CPU time is the figure to compare on a shared machine: wall time counts other processes' turns.
     return {"validators": validate, "forms": forms, "documents": documents, "seconds": round(elapsed, 3),
-            "forms_per_second": round(forms / elapsed, 1), "ms_per_form": round(1000 * elapsed / forms, 3)}
+            "forms_per_second": round(forms / elapsed, 1), "ms_per_form": round(1000 * elapsed / forms, 3),
+            "cpu_forms_per_second": round(forms / cpu, 1), "cpu_ms_per_form": round(1000 * cpu / forms, 3)}
 
 
 def main() -> None:

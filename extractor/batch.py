@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from extractor.backends import Backend, get_backend
-from extractor.errors import FormexError
+from extractor.errors import BudgetExhausted, FormexError, InternalError, WorkerCrashed
+from extractor.log import get_logger
 from extractor.inputs import InputItem, Refused
 from extractor.pipeline import extract_bytes
 from extractor.runstats import RunStats
@@ -35,6 +36,7 @@ from extractor.settings import Settings
 STATE_DIR = ".formex/done"
 ERRORS_FILE = "errors.jsonl"
 FORMS_FILE = "forms.jsonl"
+log = get_logger("batch")
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -87,6 +89,9 @@ def _extract_one(data: bytes, source: str, target: str, settings: Settings | Non
         result = extract_bytes(data, source=source, settings=settings, backend=backend)
     except FormexError as exc:
         return {"ok": False, "error": exc.as_dict()}
+    except Exception as exc:  # a bug fails this input only; its traceback goes to the debug log
+        log.debug("internal error on %s", source, exc_info=exc)
+        return {"ok": False, "error": InternalError.from_exception(exc).as_dict()}
     write_atomically(Path(target), json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
     return {"ok": True, "summary": result.summary()}
 
@@ -166,7 +171,7 @@ class Batch:
         for item, data, digest in self._jobs(items):
             if getattr(backend, "budget_exhausted", False):
                 self.summary.stopped_early = "token budget spent"
-                self._failed(item.source, {"code": "budget_exhausted", "message": "not sent: the token budget is spent"})
+                self._failed(item.source, BudgetExhausted("not sent: the token budget is spent").as_dict())
                 continue
             outcome = _extract_one(data, item.source, str(self._target(item)), self.settings, backend)
             self._finish(item, digest, outcome, total)
@@ -194,16 +199,17 @@ class Batch:
                 outcome = future.result()
             except BrokenProcessPool:
                 broken = True
-                outcome = {"ok": False, "error": {"code": "worker_crashed", "message": "the worker process died "
-                                                   "(out of memory?) while reading this input"}}
+                outcome = {"ok": False, "error": WorkerCrashed("the worker process died (out of memory?) "
+                                                                "while reading this input").as_dict()}
             except Exception as exc:  # a bug must not lose the rest of the batch
-                outcome = {"ok": False, "error": {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}}
+                log.debug("internal error on %s", item.source, exc_info=exc)
+                outcome = {"ok": False, "error": InternalError.from_exception(exc).as_dict()}
             self._finish(item, digest, outcome, total)
         if broken:
             pool.shutdown(wait=False, cancel_futures=True)
             for future, (item, _digest) in list(pending.items()):
                 pending.pop(future)
-                self._failed(item.source, {"code": "worker_crashed", "message": "lost with a crashed worker; rerun to retry"})
+                self._failed(item.source, WorkerCrashed("lost with a crashed worker; rerun to retry").as_dict())
             pool = ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.settings,))
         return pool
 

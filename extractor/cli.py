@@ -21,13 +21,15 @@ import click
 from extractor import __version__
 from extractor.backends import Backend, get_backend
 from extractor.batch import write_atomically
-from extractor.errors import ConfigError, FormexError
+from extractor.errors import ConfigError, FormexError, InternalError, exit_code_for
+from extractor.log import configure as configure_logging, get_logger
 from extractor.runstats import RunStats
 from extractor.settings import BACKENDS, MODES, Settings
 
 RENDERINGS = ("text", "pdf", "scan")      # how eval feeds documents: OCR text, text-layer PDFs, scans
 
 EXIT_BUDGET = 5
+log = get_logger("cli")
 
 
 def _settings(config: str | None = None, llm: dict[str, object] | None = None, **overrides: object) -> Settings:
@@ -78,10 +80,16 @@ def _settings_from_options(backend: str | None, values: dict[str, object]) -> Se
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="formex")
-def main() -> None:
-    """formex: validated JSON from OCR text of fiscal project performance forms."""
+@click.option("-v", "--verbose", count=True, help="Log more to stderr: -v retries and progress, -vv tracebacks of internal errors.")
+def main(verbose: int) -> None:
+    """formex: validated JSON from OCR text of fiscal project performance forms.
+
+    Exit codes: 0 all done; 1 an input or form failed, or a form is invalid (validate);
+    2 configuration; 3 the model misbehaved; 4 the model's API failed; 5 the token budget is spent.
+    """
     # instructor logs every failed attempt; formex reports failures itself, once, as typed errors.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    configure_logging(verbose)
 
 
 def _summary_line(summary: dict, source: str) -> str:
@@ -129,6 +137,7 @@ def _extract_to_stdout(items: list, refused: list, settings: Settings, runner: B
     from extractor.pipeline import extract_bytes
 
     failures = len(refused)
+    codes = [bad.error.code for bad in refused]
     run = RunStats()
     for bad in refused:
         click.echo(f"error: {bad.source}: {bad.error.message}", err=True)
@@ -141,10 +150,18 @@ def _extract_to_stdout(items: list, refused: list, settings: Settings, runner: B
                                    backend=runner)
         except FormexError as exc:
             failures += 1
+            codes.append(exc.code)
             click.echo(f"error: {item.source}: {exc.message}", err=True)
+            continue
+        except Exception as exc:  # a bug: this input fails, the others go on
+            log.debug("internal error on %s", item.source, exc_info=exc)
+            failures += 1
+            codes.append(InternalError.code)
+            click.echo(f"error: {item.source}: {InternalError.from_exception(exc).message} (-vv for the traceback)", err=True)
             continue
         run.add(result)
         for error in result.errors:
+            codes.append(error["code"])
             click.echo(f"error: {item.source} lines {error['lines'][0]}-{error['lines'][1]}: {error['message']}", err=True)
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         if summary:
@@ -156,7 +173,7 @@ def _extract_to_stdout(items: list, refused: list, settings: Settings, runner: B
             click.echo(model_line, err=True)
     if getattr(runner, "budget_exhausted", False):
         sys.exit(EXIT_BUDGET)
-    sys.exit(1 if failures or run.form_errors else 0)
+    sys.exit(exit_code_for(codes))
 
 
 def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings, runner: Backend, workers: int,
@@ -198,7 +215,7 @@ def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings,
     if result.stopped_early:
         click.echo(f"stopped early: {result.stopped_early}", err=True)
         sys.exit(EXIT_BUDGET)
-    sys.exit(1 if result.failed or result.run.form_errors else 0)
+    sys.exit(exit_code_for(error.get("code", "") for error in result.errors))
 
 
 @main.command(name="eval")
@@ -275,18 +292,20 @@ def validate(result_path: Path, source_path: Path, output: Path | None) -> None:
 
     try:
         document = json.loads(result_path.read_text(encoding="utf-8"))
-        updated, statuses = revalidate_document(document, source_path, settings=_settings())
+        checked = revalidate_document(document, source_path, settings=_settings())
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{result_path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
     except FormexError as exc:
         raise click.ClickException(exc.message) from exc
-    for index, (name, status, findings) in enumerate(statuses):
+    for note in checked.notes:
+        click.echo(f"note: {note}")
+    for index, (name, status, findings) in enumerate(checked.statuses):
         click.echo(f"form {index} {name or '?'}: {status}")
         for finding in findings:
             click.echo(f"  [{finding['severity']}] {finding['code']} {finding['path']}: {finding['message']}")
     if output:
-        write_atomically(output, json.dumps(updated, ensure_ascii=False, indent=1) + "\n")
-    sys.exit(1 if any(status == "invalid" for _, status, _ in statuses) else 0)
+        write_atomically(output, json.dumps(checked.document, ensure_ascii=False, indent=1) + "\n")
+    sys.exit(1 if any(status == "invalid" for _, status, _ in checked.statuses) else 0)
 
 
 @main.command()

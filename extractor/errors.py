@@ -18,11 +18,17 @@
     │   └── BudgetExhausted          the run's token budget is spent; the rest is not sent (exit code 5)
     ├── ModelError                   the model answered, but not usefully: no schema-valid answer
     │                                after the re-asks, or an answer cut off (exit code 3)
-    └── APIError                     the model's API failed: timeouts, resets, 5xx, 429 after the
-                                     bounded retries (exit code 4)
+    ├── APIError                     the model's API failed: timeouts, resets, 5xx, 429 after the
+    │                                bounded retries (exit code 4)
+    └── InternalError                formex's own fault, not the input's (exit code 1): a bug
+        ├── WorkerCrashed            a worker process died (out of memory?) with the input
+        ├── JobTimeout               a service job ran over its time limit
+        └── InputLost                a queued job's stored input is gone
 
 Third-party exceptions are translated into this tree where they enter formex
-(the backends' boundary); nothing else leaks out of the library.
+(the backends' boundary); nothing else leaks out of the library. A failure recorded as
+data (a document's ``errors``, ``errors.jsonl``, a failed job) carries its class's ``code``;
+:func:`exit_code_for` turns recorded codes back into the CLI's exit code.
 """
 
 from __future__ import annotations
@@ -109,3 +115,36 @@ class ModelError(FormexError):
 class APIError(FormexError):
     code = "api_error"
     exit_code = 4
+
+
+class InternalError(FormexError):
+    code = "internal_error"
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> "InternalError":
+        """A bug, reported as data; its traceback goes to the debug log where it is caught."""
+        return cls(f"{type(exc).__name__}: {exc}")
+
+
+class WorkerCrashed(InternalError):
+    code = "worker_crashed"
+
+
+class JobTimeout(InternalError):
+    code = "job_timeout"
+
+
+class InputLost(InternalError):
+    code = "input_lost"
+
+
+def error_classes(kind: type[FormexError] = FormexError) -> list[type[FormexError]]:
+    """Every class of the tree below ``kind`` (itself included)."""
+    return [kind, *(sub for child in kind.__subclasses__() for sub in error_classes(child))]
+
+
+def exit_code_for(codes) -> int:  # type: ignore[no-untyped-def]
+    """The CLI's exit code for the errors a run recorded (their ``code`` strings): 0 without any;
+    otherwise the highest exit code among their classes (budget 5 > API 4 > model 3 > config 2 > 1)."""
+    by_code = {kind.code: kind.exit_code for kind in error_classes()}
+    return max((by_code.get(code, 1) for code in codes), default=0)

@@ -1,11 +1,17 @@
 """The extraction pipeline, in a fixed order.
 
-1. read: bytes → text: decoded, or PDF text layer / OCR   :mod:`extractor.ingest`
+1. ingest: bytes → text: decoded, or PDF text layer / OCR   :mod:`extractor.ingest`
 2. lay out: text → lines of cells with spans        :mod:`extractor.layout`
 3. segment: lines → form blocks, typed              :mod:`extractor.segment`
-4. extract: each block → a form (one backend call)  :mod:`extractor.backends`
+4. read: each block → a reading (form + provenance)  :mod:`extractor.backends`
 5. validate: findings, spans, alignment, status      :mod:`extractor.validate`
-6. assemble: a :class:`DocumentResult`
+6. repair (optional, by the backend): the model's targeted re-ask, the hybrid's model fallback
+7. validate again, the forms the repair changed
+8. assemble: a :class:`DocumentResult`
+
+Validation happens here and only here, whichever the backend. With ``settings.validate``
+off, steps 5-7 are skipped: no findings, no status, no repair (a repair acts on what
+validation found), and the spans written are the backend's provenance as read, unconfirmed.
 
 A failure of one form is recorded on the document and the other forms go on.
 """
@@ -18,14 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from extractor.backends import Backend, ExtractedForm, get_backend
-from extractor.backends.base import extract_all
+from extractor.backends.base import Reading, read_all, repair_all
 from extractor.errors import FormexError, InputTooLarge, NoFormsFound
 from extractor.ingest import ingest_bytes
 from extractor.layout import split_lines
 from extractor.segment import split_forms
 from extractor.settings import Settings
 from extractor.textio import read_input_bytes
-from extractor.validate import SourceText, validate_form
+from extractor.segment import FormBlock
+from extractor.validate import FormValidation, SourceText, validate_form
 
 
 @dataclass
@@ -73,18 +80,47 @@ def extract_text(text: str, *, source: str = "<text>", settings: Settings | None
     backend = backend or get_backend(settings)
     digest = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
     result = DocumentResult(source=source, sha256=digest, encoding=encoding, text=text)
-    lines = split_lines(text)
-    blocks = split_forms(lines)
+    blocks = split_forms(split_lines(text))
     if not blocks:
         raise NoFormsFound("no 财政项目支出绩效自评表 or 绩效目标申报表 found in the text", source=source)
-    for block, extracted in zip(blocks, extract_all(backend, blocks, text)):
-        if isinstance(extracted, FormexError):
-            result.errors.append({**extracted.as_dict(), "lines": [block.first_line + 1, block.last_line + 1]})
-            continue
-        if settings.validate and extracted.validation is None:
-            extracted.validation = validate_form(extracted.form, SourceText.of_lines(text, block.lines))
-        result.forms.append(extracted)
+    for block, outcome in zip(blocks, process_blocks(backend, blocks, text, validate=settings.validate)):
+        if isinstance(outcome, FormexError):
+            result.errors.append({**outcome.as_dict(), "lines": [block.first_line + 1, block.last_line + 1]})
+        else:
+            result.forms.append(outcome)
     return result
+
+
+def process_blocks(backend: Backend, blocks: list[FormBlock], text: str, *,
+                   validate: bool = True) -> list[ExtractedForm | FormexError]:
+    """Steps 4-8 for the forms of one document: read, validate, repair, validate again, assemble."""
+    readings = read_all(backend, blocks, text)
+    read = [r for r in readings if isinstance(r, Reading)]
+    if not validate or not read:
+        return [r if isinstance(r, FormexError) else assemble(r, None) for r in readings]
+    sources = {id(r.block): SourceText.of_lines(text, r.block.lines) for r in read}
+
+    def check(reading: Reading) -> FormValidation:
+        source = sources.get(id(reading.block)) or SourceText.of_lines(text, reading.block.lines)
+        return validate_reading(reading, source)
+
+    first = [check(r) for r in read]
+    repaired = repair_all(backend, list(zip(read, first)), text, check)
+    final = iter([assemble(after, validation if after is before else check(after))
+                  for before, after, validation in zip(read, repaired, first)])
+    return [r if isinstance(r, FormexError) else next(final) for r in readings]
+
+
+def validate_reading(reading: Reading, source: SourceText) -> FormValidation:
+    """The validators on one reading: its provenance is confirmed, its regions reused."""
+    return validate_form(reading.form, source, provenance=reading.provenance, regions=reading.regions)
+
+
+def assemble(reading: Reading, validation: FormValidation | None) -> ExtractedForm:
+    """The form as it is written out: validated spans, or the provenance when validation was off."""
+    spans = validation.spans if validation is not None else reading.provenance
+    return ExtractedForm(reading.form, reading.backend, reading.block.first_line, reading.block.last_line,
+                         spans=dict(spans), validation=validation, extraction=reading.extraction)
 
 
 def extract_bytes(data: bytes, *, source: str, settings: Settings | None = None, backend: Backend | None = None) -> DocumentResult:

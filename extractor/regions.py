@@ -6,6 +6,7 @@ value is printed in the region its field belongs to).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from extractor.framework import is_section_label, resolve_label
@@ -58,7 +59,25 @@ def _is_unlabelled_total(line: Line, above: Sequence[Line], fund_weight) -> bool
     return total_weight is not None and (total_weight == 100 or abs(total_weight - weights - (fund_weight or 0)) < 1)
 
 
-def form_regions(lines: Sequence[Line], self_evaluation: bool) -> dict[str, Sequence[Line]]:
-    head, table = split_at_table(lines)
-    rows, tail = split_self_evaluation_tail(table) if self_evaluation else (table, ())
-    return {"head": head, "table": rows, "tail": tail}
+@dataclass(frozen=True)
+class FormRegions:
+    """A form's lines in three parts: the head, the indicator rows, the tail (self-evaluation only)."""
+
+    head: Sequence[Line]
+    table: Sequence[Line]
+    tail: Sequence[Line] = ()
+
+    def get(self, name: str) -> Sequence[Line]:
+        return getattr(self, name)
+
+
+def form_regions(lines: Sequence[Line], self_evaluation: bool, fund_weight=None, *,
+                 at_table: tuple[Sequence[Line], Sequence[Line]] | None = None) -> FormRegions:
+    """The one place a form is split into regions, for the parser, the validators and re-validation.
+
+    ``fund_weight`` (the 资金 row's 分数) helps recognise a 总分 row that lost its label;
+    ``at_table`` is the head/table split when the caller already made it.
+    """
+    head, table = at_table if at_table is not None else split_at_table(lines)
+    rows, tail = split_self_evaluation_tail(table, fund_weight) if self_evaluation else (table, ())
+    return FormRegions(head, rows, tail)

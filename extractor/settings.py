@@ -159,7 +159,7 @@ class Settings:
     max_input_bytes: int = 50 * 1024 * 1024
     max_pages: int = 200
     ocr_dpi: int = 200
-    validate: bool = True
+    validate: bool = True       # off: no validation, so no repair either (see extractor.pipeline)
     llm: LLMSettings = field(default_factory=LLMSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
 

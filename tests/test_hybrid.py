@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from eval.runner import run_eval
-from extractor.backends.base import ExtractedForm
+from extractor.backends.base import Reading
 from extractor.backends.hybrid import HybridBackend, model_reasons
 from extractor.backends.llm import LLMBackend
 from extractor.backends.rules import RulesBackend
@@ -17,11 +17,10 @@ FAST = dict(model="fake-model", cache_path=None, backoff_initial_s=0.01, backoff
 class LossyParser(RulesBackend):
     """The real parser, then damage: the first indicator row dropped and the unit invented."""
 
-    def extract_form(self, block, text) -> ExtractedForm:
-        extracted = super().extract_form(block, text)
-        form = extracted.form.model_copy(update={"indicators": extracted.form.indicators[1:],
-                                                 "implementing_unit": "不存在的单位"})
-        return ExtractedForm(form, self.name, extracted.first_line, extracted.last_line)
+    def read(self, block, text) -> Reading:
+        form = super().read(block, text).form
+        form = form.model_copy(update={"indicators": form.indicators[1:], "implementing_unit": "不存在的单位"})
+        return Reading(form, self.name, block)        # damaged values come without provenance
 
 
 def hybrid(server: FakeOpenAIServer, parser: RulesBackend | None = None, **changes: object) -> HybridBackend:

@@ -14,9 +14,9 @@ import pytest
 
 from extractor.backends import get_backend
 from extractor.backends.llm import LLMBackend
-from extractor.errors import APIError, BudgetExhausted, ConfigError, ModelError
+from extractor.errors import APIError, BudgetExhausted, ConfigError, FormexError, ModelError
 from extractor.layout import split_lines
-from extractor.pipeline import extract_text
+from extractor.pipeline import extract_text, process_blocks
 from extractor.segment import split_forms
 from extractor.settings import LLMSettings, Price, Settings, default_mode
 from extractor.testing import FakeOpenAIServer, answer, error, parser_model, raw_content, slow
@@ -34,12 +34,16 @@ def parsed_gold() -> dict:
     from extractor.backends.rules import RulesBackend
 
     (block,) = split_forms(split_lines(SELF_EVALUATION))
-    return RulesBackend().extract_form(block, SELF_EVALUATION).form.model_dump(mode="json")
+    return RulesBackend().read(block, SELF_EVALUATION).form.model_dump(mode="json")
 
 
 def extract_one(llm: LLMSettings, text: str = SELF_EVALUATION):
+    """One form through the pipeline with the model backend: read, validate, re-ask, validate."""
     (block,) = split_forms(split_lines(text))
-    return LLMBackend(llm).extract_form(block, text)
+    (outcome,) = process_blocks(LLMBackend(llm), [block], text)
+    if isinstance(outcome, FormexError):
+        raise outcome
+    return outcome
 
 
 def test_a_valid_tool_call_becomes_a_validated_form_with_usage_and_provenance():

@@ -8,20 +8,25 @@ must not change them.
 The two readings are merged field by field: a grounded parser value stays; a field the parser
 left empty or could not ground takes the model's value if that one is grounded. Indicator rows
 are merged row by row when both readings have the same rows, otherwise the reading with fewer
-indicator errors wins (the parser on a tie). The merged form is validated afresh.
+indicator errors wins (the parser on a tie). The merged form is validated afresh (by the
+pipeline). The parser's provenance stays with the values it read; values taken from the model
+have none, and validation searches for them.
+
+``read`` is the parser's; the model comes in as the ``repair``, given the parser reading's
+validation. The model reading is validated by the pipeline's own validation, passed in.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from extractor.backends.base import ExtractedForm
+from extractor.backends.base import Reading, Validate
 from extractor.backends.llm import LLMBackend
 from extractor.backends.rules import RulesBackend
 from extractor.errors import FormexError
 from extractor.fieldpath import get_path, set_path
 from extractor.segment import FormBlock
-from extractor.validate import FormValidation, SourceText, validate_form
+from extractor.validate import FormValidation
 from extractor.validate.grounding import leaves
 
 MODEL_CODES = frozenset({"ungrounded", "misplaced_value", "missing_row", "hierarchy_broken"})
@@ -43,24 +48,31 @@ def _indicator_errors(validation: FormValidation) -> int:
     return sum(1 for f in validation.errors() if f.path.startswith("indicators"))
 
 
-def merge_forms(parsed: ExtractedForm, modelled: ExtractedForm) -> tuple[Any, list[str]]:
+def merge_forms(parsed: Reading, parsed_validation: FormValidation, modelled: Reading,
+                modelled_validation: FormValidation) -> tuple[Any, list[str]]:
     """The merged form data and the paths whose value came from the model."""
-    assert parsed.validation is not None and modelled.validation is not None
     ours, theirs = parsed.form.model_dump(), modelled.form.model_dump()
     taken: list[str] = []
     same_rows = len(ours["indicators"]) == len(theirs["indicators"])
-    if not same_rows and _indicator_errors(modelled.validation) < _indicator_errors(parsed.validation):
+    if not same_rows and _indicator_errors(modelled_validation) < _indicator_errors(parsed_validation):
         ours["indicators"] = theirs["indicators"]
         taken.append("indicators")
     for path, value in leaves(theirs):
         if path.startswith("indicators") and not same_rows:
             continue
         current = get_path(ours, path)
-        if (current is None or not _grounded(parsed.validation, path)) and _grounded(modelled.validation, path):
+        if (current is None or not _grounded(parsed_validation, path)) and _grounded(modelled_validation, path):
             if current != value:
                 set_path(ours, path, value)
                 taken.append(path)
     return ours, taken
+
+
+def _provenance_kept(provenance: dict[str, list[tuple[int, int]]], taken: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """The parser's spans, less those of the values the model replaced."""
+    if "indicators" in taken:
+        provenance = {p: s for p, s in provenance.items() if not p.startswith("indicators")}
+    return {p: s for p, s in provenance.items() if p not in taken}
 
 
 class HybridBackend:
@@ -79,29 +91,43 @@ class HybridBackend:
     def describe(self) -> dict[str, Any]:
         return self.model.describe()
 
-    def extract_forms(self, blocks: list[FormBlock], text: str) -> list[ExtractedForm | FormexError]:
-        parsed: list[ExtractedForm] = []
-        for block in blocks:
-            form = self.parser.extract_form(block, text)
-            form.validation = validate_form(form.form, SourceText.of_lines(text, block.lines))
-            parsed.append(form)
-        reasons = [model_reasons(p.validation) for p in parsed]  # type: ignore[arg-type]
-        chosen = [i for i, r in enumerate(reasons) if r]
-        answers = self.model.extract_forms([blocks[i] for i in chosen], text) if chosen else []
-        by_index = dict(zip(chosen, answers))
-        return [self._combine(block, parsed[i], reasons[i], by_index.get(i), text) for i, block in enumerate(blocks)]
+    def read(self, block: FormBlock, text: str) -> Reading:
+        reading = self.parser.read(block, text)
+        reading.backend = self.name
+        reading.extraction = {"backend": self.name, "sent_to_model": False, "reasons": []}
+        return reading
 
-    def _combine(self, block: FormBlock, parsed: ExtractedForm, reasons: list[str],
-                 modelled: ExtractedForm | FormexError | None, text: str) -> ExtractedForm:
+    def repair_forms(self, pairs: list[tuple[Reading, FormValidation]], text: str,
+                     validate: Validate) -> list[Reading]:
+        """The model's reading (read, validated, re-asked, validated) of each rejected form, merged."""
+        reasons = [model_reasons(v) for _, v in pairs]
+        chosen = [i for i, r in enumerate(reasons) if r]
+        if not chosen:
+            return [r for r, _ in pairs]
+        answers = self.model.read_forms([pairs[i][0].block for i in chosen], text)
+        modelled: dict[int, Any] = dict(zip(chosen, answers))
+        ok = [i for i in chosen if isinstance(modelled[i], Reading)]
+        checked = [(modelled[i], validate(modelled[i])) for i in ok]
+        for i, (first, validation), repaired in zip(ok, checked, self.model.repair_forms(checked, text, validate)):
+            modelled[i] = (repaired, validation if repaired is first else validate(repaired))
+        return [self._combine(pair, reasons[i], modelled.get(i)) for i, pair in enumerate(pairs)]
+
+    def repair(self, reading: Reading, validation: FormValidation, block: FormBlock, text: str,
+               validate: Validate) -> Reading:
+        return self.repair_forms([(reading, validation)], text, validate)[0]
+
+    def _combine(self, pair: tuple[Reading, FormValidation], reasons: list[str], modelled: Any) -> Reading:
+        parsed, validation = pair
         extraction: dict[str, Any] = {"backend": self.name, "sent_to_model": bool(reasons), "reasons": reasons}
+        if modelled is None:
+            return parsed
         if isinstance(modelled, FormexError):
             extraction["model_error"] = modelled.as_dict()
-        elif modelled is not None:
-            data, taken = merge_forms(parsed, modelled)
-            form = type(parsed.form).model_validate(data)
-            parsed = ExtractedForm(form, self.name, block.first_line, block.last_line, parsed.spans,
-                                   validation=validate_form(form, SourceText.of_lines(text, block.lines)))
-            extraction.update(self.model.describe(), usage=modelled.extraction.get("usage"), fields_from_model=taken)
-        parsed.backend = self.name
-        parsed.extraction = extraction
-        return parsed
+            parsed.extraction = extraction
+            return parsed
+        model_reading, model_validation = modelled
+        data, taken = merge_forms(parsed, validation, model_reading, model_validation)
+        form = type(parsed.form).model_validate(data)
+        extraction.update(self.model.describe(), usage=model_reading.extraction.get("usage"), fields_from_model=taken)
+        return Reading(form, self.name, parsed.block, _provenance_kept(parsed.provenance, taken),
+                       parsed.regions, extraction)

@@ -21,16 +21,25 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from extractor import __version__
-from extractor.errors import BudgetExhausted, ConfigError, FormexError, InputError, InputTooLarge, ModelError
+from extractor.errors import (
+    BudgetExhausted,
+    ConfigError,
+    FormexError,
+    InputError,
+    InputTooLarge,
+    InternalError,
+    ModelError,
+    error_classes,
+)
 from extractor.ingest import sniff
-from extractor.pipeline import extract_bytes
 from extractor.review import render_review
 from extractor.service.jobs import JobStore
-from extractor.service.worker import JobWorkers
+from extractor.service.worker import JobWorkers, SyncAnswers
 from extractor.settings import BACKENDS, Settings
 
 PROBLEM = "application/problem+json"
@@ -54,19 +63,15 @@ def problem_response(status: int, code: str, detail: str, instance: str, **extra
 def status_of(kind: type[FormexError]) -> int:
     """The HTTP status of an error class of :mod:`extractor.errors`."""
     for base, status in ((InputTooLarge, 413), (InputError, 422), (BudgetExhausted, 429), (ConfigError, 400),
-                         (ModelError, 502)):
+                         (ModelError, 502), (InternalError, 500)):
         if issubclass(kind, base):
             return status
     return 503
 
 
-def _error_classes(kind: type[FormexError] = FormexError) -> list[type[FormexError]]:
-    return [kind, *(sub for child in kind.__subclasses__() for sub in _error_classes(child))]
-
-
 # A failed job stores its error's code; its result answers with that error's status (500 for the
 # service's own faults: a job over its time limit, a crashed worker, a bug).
-STATUS_BY_CODE = {kind.code: status_of(kind) for kind in _error_classes()}
+STATUS_BY_CODE = {kind.code: status_of(kind) for kind in error_classes()}
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -76,12 +81,15 @@ def create_app(settings: Settings) -> FastAPI:
                           "or allow_anonymous for local use")
     store = JobStore(service.job_db)
     workers = JobWorkers(store, settings)
+    answers = SyncAnswers()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         workers.start()
+        answers.warm()
         yield
         workers.stop()
+        answers.close()
         store.close()
 
     app = FastAPI(title="formex", version=__version__, lifespan=lifespan,
@@ -116,7 +124,7 @@ def create_app(settings: Settings) -> FastAPI:
             raise Problem(401, "unauthorized", "a valid API key is required: Authorization: Bearer <key>")
 
     @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "jobs": store.counts()}
 
     @app.get("/v1/schema")
@@ -138,11 +146,10 @@ def create_app(settings: Settings) -> FastAPI:
         mode = request.query_params.get("mode", "auto")
         small = len(data) <= service.sync_max_bytes and sniff(data) == "text" and backend == "rules"
         if mode == "sync" or (mode == "auto" and small):
-            run_settings = settings.with_(backend=backend)
-            result = extract_bytes(data, source=source, settings=run_settings, backend=workers.backend_for(run_settings))
-            document = result.to_json()
-            job_id = store.record_done(source=source, backend=backend, result=document, text=result.text)
-            return JSONResponse(document, headers={"Location": f"/v1/jobs/{job_id}", "X-Formex-Job": job_id})
+            body, text = await answers.answer(data, source, settings.with_(backend=backend), workers.backend_for)
+            job_id = await run_in_threadpool(store.record_done, source=source, backend=backend, result=body, text=text)
+            return Response(body, media_type="application/json",
+                            headers={"Location": f"/v1/jobs/{job_id}", "X-Formex-Job": job_id})
         job = store.create(data, source=source, backend=backend)
         workers.wake()
         return JSONResponse({**job.as_dict(), "links": _links(job.id)}, status_code=202,

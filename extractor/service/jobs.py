@@ -126,14 +126,16 @@ class JobStore:
             row = self._db.execute("SELECT text FROM jobs WHERE id = ? AND status = 'done'", (job_id,)).fetchone()
         return row[0] if row else None
 
-    def record_done(self, *, source: str, backend: str, result: dict[str, Any], text: str) -> str:
-        """A job answered at once: stored as done, so its result and review page stay available."""
+    def record_done(self, *, source: str, backend: str, result: dict[str, Any] | str, text: str) -> str:
+        """A job answered at once: stored as done, so its result and review page stay available.
+        ``result`` may come serialised already (the JSON text the answer sends)."""
         job_id = uuid.uuid4().hex
         now = time.time()
         with self._lock:
             self._db.execute("INSERT INTO jobs (id, status, source, backend, created, updated, attempts, result, text) "
                              "VALUES (?, 'done', ?, ?, ?, ?, 1, ?, ?)",
-                             (job_id, source, backend, now, now, json.dumps(result, ensure_ascii=False), text))
+                             (job_id, source, backend, now, now,
+                              result if isinstance(result, str) else json.dumps(result, ensure_ascii=False), text))
         return job_id
 
     def input_of(self, job_id: str) -> bytes:

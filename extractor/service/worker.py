@@ -3,17 +3,26 @@ over its time limit can be stopped (the process is killed) without harming the s
 
 from __future__ import annotations
 
+import asyncio
+import json
 import multiprocessing
+import os
 import threading
 import time
-from typing import Any
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable
+
+from starlette.concurrency import run_in_threadpool
 
 from extractor.backends import Backend, get_backend
-from extractor.errors import FormexError
+from extractor.errors import FormexError, InputLost, InternalError, JobTimeout, WorkerCrashed
+from extractor.log import get_logger
 from extractor.pipeline import extract_bytes
 from extractor.service.jobs import JobStore
 from extractor.settings import Settings
 
+log = get_logger("service")
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["extractor.pipeline", "extractor.backends.rules"])
 
@@ -26,7 +35,8 @@ def _run_job(conn: Any, data: bytes, source: str, settings: Settings) -> None:
     except FormexError as exc:
         conn.send({"error": exc.as_dict()})
     except Exception as exc:  # a bug: report it as the job's error, never crash the worker
-        conn.send({"error": {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}})
+        log.debug("internal error in a job on %s", source, exc_info=exc)
+        conn.send({"error": InternalError.from_exception(exc).as_dict()})
     finally:
         conn.close()
 
@@ -42,8 +52,8 @@ def run_in_child(data: bytes, source: str, settings: Settings, timeout_s: float)
                 return receive.recv()
             except EOFError:
                 pass
-            return {"error": {"code": "worker_crashed", "message": "the job's process died (out of memory?)"}}
-        return {"error": {"code": "job_timeout", "message": f"the job ran over its time limit of {timeout_s:.0f} s"}}
+            return {"error": WorkerCrashed("the job's process died (out of memory?)", source=source).as_dict()}
+        return {"error": JobTimeout(f"the job ran over its time limit of {timeout_s:.0f} s", source=source).as_dict()}
     finally:
         if process.is_alive():
             process.kill()
@@ -100,7 +110,7 @@ class JobWorkers:
             try:
                 data = self.store.input_of(job.id)
             except OSError as exc:
-                self.store.finish(job.id, token, error={"code": "input_lost", "message": str(exc)})
+                self.store.finish(job.id, token, error=InputLost(str(exc), source=job.source).as_dict())
                 continue
             outcome = run_in_child(data, job.source, self.settings.with_(backend=job.backend),
                                    self.settings.service.job_timeout_s)
@@ -108,3 +118,76 @@ class JobWorkers:
                 self.store.finish(job.id, token, error=outcome["error"])
             else:
                 self.store.finish(job.id, token, result=outcome["result"], text=outcome["text"])
+
+
+# ---- synchronous answers, off the event loop
+
+_child_backends: dict[str, Backend] = {}
+
+
+def serialise(result: Any) -> str:
+    """A result's JSON text, made once: the answer's body and the stored result are this string."""
+    return json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _answer_in_child(data: bytes, source: str, settings: Settings) -> tuple[str, str]:
+    backend = _child_backends.get(settings.backend)
+    if backend is None:
+        backend = _child_backends[settings.backend] = get_backend(settings)
+    result = extract_bytes(data, source=source, settings=settings, backend=backend)
+    return serialise(result), result.text
+
+
+class SyncAnswers:
+    """Requests answered at once, never on the event loop (``/healthz`` and other requests go on).
+
+    The parser runs in a pool of processes, so it does not share the loop's interpreter lock;
+    the model backends run in a thread, where their calls wait on the network and one backend
+    (one token budget, one cache) serves every request.
+    """
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.processes = processes or min(4, os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=_CONTEXT)
+            return self._pool
+
+    async def answer(self, data: bytes, source: str, settings: Settings,
+                     backend_for: Callable[[Settings], Backend]) -> tuple[str, str]:
+        """The result's JSON text and the document text its spans point into."""
+        if settings.backend != "rules":
+            backend = backend_for(settings)
+
+            def here() -> tuple[str, str]:
+                result = extract_bytes(data, source=source, settings=settings, backend=backend)
+                return serialise(result), result.text
+            return await run_in_threadpool(here)
+        pool = self._executor()
+        try:   # submit from a thread: the pool starts its processes there, not on the event loop
+            future = await run_in_threadpool(pool.submit, _answer_in_child, data, source, settings)
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise WorkerCrashed("the process answering this request died (out of memory?)", source=source) from exc
+
+    def warm(self) -> None:
+        """Start the processes now (in a thread of their own), so that the first request does not wait."""
+        def start() -> None:
+            pool = self._executor()
+            for future in [pool.submit(os.getpid) for _ in range(self.processes)]:
+                future.result()
+        threading.Thread(target=start, name="formex-sync-warm", daemon=True).start()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -119,7 +119,7 @@ def parser_model(transform: Callable[[dict[str, Any]], dict[str, Any]] | None = 
         blocks = split_forms(split_lines(text))
         if not blocks:
             return {}
-        data = RulesBackend().extract_form(blocks[0], text).form.model_dump(mode="json")
+        data = RulesBackend().read(blocks[0], text).form.model_dump(mode="json")
         return transform(data) if transform else data
     return answer(read)
 

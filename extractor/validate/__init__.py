@@ -1,28 +1,48 @@
 """Deterministic validators: pure functions of (form, source text) → findings and a status.
 
 They run on every form, whichever backend produced it, in this order: grounding,
-arithmetic identities, structure, plausibility. They never change a value.
+arithmetic identities, structure, plausibility. They never change a value. The form's
+regions are computed once (or taken from the reading) and shared by every check.
 """
 
 from __future__ import annotations
 
-from extractor.regions import form_regions
+from typing import Mapping, Sequence
+
+from extractor.regions import FormRegions, form_regions
 from extractor.validate import arithmetic, plausibility, structure
 from extractor.validate.findings import Finding, FormValidation
 from extractor.validate.grounding import ground_form
 from extractor.validate.source import SourceText
 from schemas import SelfEvaluationForm, TargetDeclarationForm
 
-__all__ = ["Finding", "FormValidation", "SourceText", "validate_form"]
+__all__ = ["Finding", "FormValidation", "SourceText", "validate_form", "regions_of"]
+
+AnyForm = SelfEvaluationForm | TargetDeclarationForm
 
 
-def validate_form(form: SelfEvaluationForm | TargetDeclarationForm, source: SourceText) -> FormValidation:
+def regions_of(form: AnyForm, source: SourceText) -> FormRegions:
+    """The form's regions in its source, by the one region splitter of the form model."""
+    if isinstance(form, SelfEvaluationForm):
+        return form_regions(source.lines, True, form.funds.total.weight)
+    return form_regions(source.lines, False)
+
+
+def validate_form(form: AnyForm, source: SourceText, *,
+                  provenance: Mapping[str, Sequence[tuple[int, int]]] | None = None,
+                  regions: FormRegions | None = None) -> FormValidation:
+    """Validate one form against its lines of the source.
+
+    ``provenance`` (field path → source spans the backend read the value from) is confirmed
+    first; only values without it are searched for. ``regions`` are the backend's, if it
+    has them; otherwise they are computed here, once.
+    """
     result = FormValidation()
-    regions = form_regions(source.lines, isinstance(form, SelfEvaluationForm))
-    ground_form(form.model_dump(), source, result,
-                {name: SourceText.of_lines(source.document, lines) for name, lines in regions.items()})
+    regions = regions if regions is not None else regions_of(form, source)
+    texts = {name: source.part(getattr(regions, name)) for name in ("head", "table", "tail")}
+    ground_form(form.model_dump(), source, result, texts, provenance or {})
     checks = [structure.check_hierarchy(form), structure.check_duplicates(form), structure.check_required(form),
-              structure.check_completeness(form, source), plausibility.check_year(form)]
+              structure.check_completeness(form, regions), plausibility.check_year(form)]
     if isinstance(form, SelfEvaluationForm):
         checks += [arithmetic.check_self_evaluation(form), plausibility.check_self_evaluation_scale(form)]
     else:

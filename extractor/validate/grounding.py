@@ -4,15 +4,22 @@ Each value gets its source span(s) and an alignment status: ``exact`` (printed a
 ``normalized`` (printed after NFKC / separators / trailing zeros), ``split`` (printed in
 pieces over a page break), ``derived`` (a level placed by the framework, not printed) or
 ``none``. A ``none`` is an ``ungrounded`` error: the value may be invented.
+
+A value that comes with provenance (the parser's own cells) is confirmed there first: the
+text at those spans must print the value, and the spans shipped are those cells. Only a
+value without provenance (a model's, a person's) is searched for; a provenance span that
+does not print its value is a ``span_mismatch`` finding, and the value is then searched.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Sequence
 
 from extractor.framework import LEVEL1, LEVEL2
-from extractor.normalize import DATE, key, normalise_date
+from extractor.normalize import DATE, key, normalise_date, parse_number
 from extractor.validate.findings import Finding, FormValidation
 from extractor.validate.source import Match, SourceText
 
@@ -35,8 +42,48 @@ def leaves(form_data: dict[str, Any], prefix: str = "", *, include_null: bool = 
             yield path, value
 
 
+_NUMBER_TOKEN = re.compile(r"\d[\d,，]*(?:\.\d+)?")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (Decimal, int, float)) and not isinstance(value, bool)
+
+
+def _number_status(printed: str) -> str:
+    plain = "," not in printed and "，" not in printed and unicodedata.normalize("NFKC", printed) == printed
+    return "exact" if plain else "normalized"
+
+
+def confirm(path: str, value: Any, spans: Sequence[tuple[int, int]], document: str) -> Match | None:
+    """The provenance spans, if the text there prints the value (narrowed to it inside a larger cell)."""
+    if not spans:
+        return None
+    printed = "".join(document[start:end] for start, end in spans)
+    if _is_number(value):
+        number = Decimal(str(value))
+        if parse_number(printed) == number:
+            return Match(_number_status(printed.strip()) if len(spans) == 1 else "split", tuple(spans))
+        if len(spans) == 1:
+            start = spans[0][0]
+            for m in _NUMBER_TOKEN.finditer(printed):
+                if parse_number(m.group()) == number:
+                    return Match(_number_status(m.group()), ((start + m.start(), start + m.end()),))
+        return None
+    text = str(value)
+    several = len(spans) > 1
+    if printed == text:
+        return Match("split" if several else "exact", tuple(spans))
+    if key(printed) == key(text) or (path.endswith(("plan_start", "plan_end")) and normalise_date(printed) == text):
+        return Match("split" if several else "normalized", tuple(spans))
+    if not several:
+        at = document.find(text, spans[0][0], spans[0][1])
+        if at >= 0:
+            return Match("exact", ((at, at + len(text)),))
+    return None
+
+
 def ground_value(path: str, value: Any, source: SourceText) -> Match | None:
-    if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
+    if _is_number(value):
         return source.find_number(Decimal(str(value)))
     text = str(value)
     found = source.find_text(text)
@@ -64,30 +111,48 @@ def region_of(path: str) -> str:
 
 
 def ground_form(form_data: dict[str, Any], source: SourceText, result: FormValidation,
-                regions: dict[str, SourceText] | None = None) -> None:
-    """Ground each value in its own region of the form; printed only elsewhere is not grounded."""
+                regions: dict[str, SourceText] | None = None,
+                provenance: Mapping[str, Sequence[tuple[int, int]]] | None = None) -> None:
+    """Confirm each value at its provenance; search for the rest in their own region of the form
+    (printed only elsewhere is not grounded)."""
+    provenance = provenance or {}
     for path, value in leaves(form_data):
-        region = (regions or {}).get(region_of(path))
-        place = region if region is not None and region.lines else source
-        match = ground_value(path, value, place)
-        if match is not None:
-            result.spans[path] = list(match.spans)
-            result.alignment[path] = match.status
-        elif path.endswith(_LEVEL_FIELDS) and key(value) in LEVEL1 + LEVEL2:
-            result.alignment[path] = "derived"
-            result.findings.append(Finding("level_from_framework", "info", path,
-                                           f"{value} is not printed in this form; its place comes from the indicator framework",
-                                           found=value))
+        spans = provenance.get(path)
+        if spans:
+            confirmed = confirm(path, value, spans, source.document)
+            if confirmed is not None:
+                result.spans[path] = list(confirmed.spans)
+                result.alignment[path] = confirmed.status
+                continue
+            result.findings.append(Finding("span_mismatch", "warning", path,
+                                           "the source cell the value was read from does not print it",
+                                           found=_plain(value), source_span=tuple(spans[0])))
+        _search(path, value, source, result, regions)
+
+
+def _search(path: str, value: Any, source: SourceText, result: FormValidation,
+            regions: dict[str, SourceText] | None) -> None:
+    region = (regions or {}).get(region_of(path))
+    place = region if region is not None and region.lines else source
+    match = ground_value(path, value, place)
+    if match is not None:
+        result.spans[path] = list(match.spans)
+        result.alignment[path] = match.status
+    elif path.endswith(_LEVEL_FIELDS) and key(value) in LEVEL1 + LEVEL2:
+        result.alignment[path] = "derived"
+        result.findings.append(Finding("level_from_framework", "info", path,
+                                       f"{value} is not printed in this form; its place comes from the indicator framework",
+                                       found=value))
+    else:
+        result.alignment[path] = "none"
+        elsewhere = ground_value(path, value, source) if place is not source else None
+        if elsewhere is not None:
+            result.findings.append(Finding("misplaced_value", "error", path,
+                                           f"printed in this form, but not in the {region_of(path)} region where this field is",
+                                           found=_plain(value), source_span=elsewhere.spans[0]))
         else:
-            result.alignment[path] = "none"
-            elsewhere = ground_value(path, value, source) if place is not source else None
-            if elsewhere is not None:
-                result.findings.append(Finding("misplaced_value", "error", path,
-                                               f"printed in this form, but not in the {region_of(path)} region where this field is",
-                                               found=_plain(value), source_span=elsewhere.spans[0]))
-            else:
-                result.findings.append(Finding("ungrounded", "error", path,
-                                               "value not found in the source text; it may be invented", found=_plain(value)))
+            result.findings.append(Finding("ungrounded", "error", path,
+                                           "value not found in the source text; it may be invented", found=_plain(value)))
 
 
 def _plain(value: Any) -> Any:

@@ -46,6 +46,10 @@ class SourceText:
         source._index()
         return source
 
+    def part(self, lines: Sequence[Line]) -> "SourceText":
+        """The same document, restricted to some of these lines (a region of the form)."""
+        return SourceText.of_lines(self.document, lines)
+
     def _index(self) -> None:
         self.cells: list[Cell] = [c for l in self.lines for c in l.cells]
         self.by_key: dict[str, list[Cell]] = {}
@@ -131,9 +135,18 @@ class SourceText:
                 return [cell, *more]
         return None
 
+    @cached_property
+    def _numbers_by_value(self) -> dict[Decimal, tuple[Decimal, int, int, str]]:
+        """The first number token of each value, indexed once (a lookup is then O(1))."""
+        index: dict[Decimal, tuple[Decimal, int, int, str]] = {}
+        for token in self._number_tokens:
+            index.setdefault(token[0], token)
+        return index
+
     def find_number(self, value: Decimal) -> Match | None:
-        for number, start, end, printed in self._number_tokens:
-            if number == value:
-                status = "exact" if "," not in printed and "，" not in printed and self.document[start:end] == printed else "normalized"
-                return Match(status, ((start, end),))
-        return None
+        token = self._numbers_by_value.get(value)
+        if token is None:
+            return None
+        _, start, end, printed = token
+        status = "exact" if "," not in printed and "，" not in printed and self.document[start:end] == printed else "normalized"
+        return Match(status, ((start, end),))

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from extractor.backends.rules.cells import is_number_cell, looks_like_value
-from extractor.backends.rules.indicators import find_score_anchor, peel_labels, LabelState
 from extractor.framework import LEVEL1, PARENT
 from extractor.layout import Cell, Line
-from extractor.regions import split_at_table, split_self_evaluation_tail
 from extractor.normalize import key
+from extractor.regions import FormRegions
+from extractor.rows import LabelState, find_score_anchor, is_number_cell, looks_like_value, peel_labels
 from extractor.validate.findings import Finding
-from extractor.validate.source import SourceText
 from schemas import SelfEvaluationForm, TargetDeclarationForm
 
 AnyForm = SelfEvaluationForm | TargetDeclarationForm
@@ -63,15 +61,13 @@ def check_required(form: AnyForm) -> Iterable[Finding]:
             yield Finding("missing_value", "warning", f"indicators[{i}].name", "an indicator row without its name")
 
 
-def indicator_lines(form: AnyForm, source: SourceText) -> list[tuple[Line, Cell]]:
-    """Source rows that look like indicator rows, each with its name-like cell."""
-    _, table = split_at_table(source.lines)
-    if isinstance(form, SelfEvaluationForm):
-        table, _ = split_self_evaluation_tail(table)
+def indicator_lines(form: AnyForm, regions: FormRegions) -> list[tuple[Line, Cell]]:
+    """Source rows of the indicator table that look like indicator rows, each with its name-like cell."""
+    self_evaluation = isinstance(form, SelfEvaluationForm)
     found = []
-    for line in table:
+    for line in regions.table:
         anchor = find_score_anchor(line.cells)
-        if isinstance(form, SelfEvaluationForm) and anchor is None:
+        if self_evaluation and anchor is None:
             continue
         head = line.cells if anchor is None else line.cells[:anchor]
         _, _, rest, _ = peel_labels(head, LabelState())
@@ -81,11 +77,30 @@ def indicator_lines(form: AnyForm, source: SourceText) -> list[tuple[Line, Cell]
     return found
 
 
-def check_completeness(form: AnyForm, source: SourceText) -> Iterable[Finding]:
+class _NameIndex:
+    """The extracted rows' names, indexed once: is a source cell one of them, or part of one?
+
+    A cell matches a name when either contains the other (a name split over cells, or a cell
+    holding the name and more). Exact keys are a set lookup; containment is a search in the
+    names joined once, and over the cell's own substrings of a name's length: linear in the form.
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = set(names)
+        self.lengths = sorted({len(n) for n in self.names})
+        self.joined = "\x00".join(self.names)
+
+    def matches(self, k: str) -> bool:
+        if k in self.names or k in self.joined:
+            return True
+        return any(k[i:i + n] in self.names for n in self.lengths if n < len(k) for i in range(len(k) - n + 1))
+
+
+def check_completeness(form: AnyForm, regions: FormRegions) -> Iterable[Finding]:
     """Every indicator-like source row must be among the extracted rows."""
-    names = [key(r.name) for r in form.indicators if r.name]
-    for line, cell in indicator_lines(form, source):
-        if not any(cell.key in n or n in cell.key for n in names if n):
+    index = _NameIndex([k for k in (key(r.name) for r in form.indicators if r.name) if k])
+    for line, cell in indicator_lines(form, regions):
+        if not index.matches(cell.key):
             yield Finding("missing_row", "error", "indicators", f"source line {line.number + 1} looks like an indicator row "
                           f"that was not extracted: {cell.text}", found=None, expected=cell.text,
                           source_span=(line.start, line.start + len(line.raw)))

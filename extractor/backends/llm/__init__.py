@@ -1,9 +1,9 @@
-"""The model backend: one structured call per form through ``instructor``, then validation and
-one targeted re-ask for what validation could not find in the source.
+"""The model backend: one structured call per form through ``instructor``; after validation,
+one targeted re-ask for what validation could not find in the source (its ``repair``).
 
 Forms of a document are sent concurrently, at most ``llm.concurrency`` at a time. A run shares
-one token budget and one response cache. What the model returns is validated exactly like the
-parser's output; nothing it says is trusted without grounding.
+one token budget and one response cache. The model gives no provenance: every value it
+returns is searched for in the source by the pipeline's validation, nothing trusted unseen.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import openai
 
-from extractor.backends.base import ExtractedForm
+from extractor.backends.base import Reading, Validate
 from extractor.backends.llm.cache import ResponseCache
 from extractor.backends.llm.client import StructuredCaller, make_openai_client
 from extractor.backends.llm.reask import answer_model, apply_answers, reask_message, targets
@@ -21,7 +21,7 @@ from extractor.backends.llm.usage import TokenBudget, Usage
 from extractor.errors import FormexError
 from extractor.segment import FormBlock
 from extractor.settings import LLMSettings
-from extractor.validate import SourceText, validate_form
+from extractor.validate import FormValidation, SourceText
 from prompts import load_prompt
 from schemas import SelfEvaluationForm, TargetDeclarationForm
 
@@ -30,6 +30,12 @@ RESPONSE_MODELS = {"self_evaluation": SelfEvaluationForm, "target_declaration": 
 
 def block_text(block: FormBlock) -> str:
     return "\n".join(line.raw for line in block.lines)
+
+
+def _kept(reading: Reading, error: FormexError) -> Reading:
+    """A failed re-ask keeps the first answer (still flagged by validation) and says why."""
+    reading.extraction = {**reading.extraction, "reask_error": error.as_dict()}
+    return reading
 
 
 class LLMBackend:
@@ -54,48 +60,68 @@ class LLMBackend:
         return {"model": self.settings.model, "base_url": self.settings.base_url, "mode": self.settings.resolved_mode,
                 "prompt_version": self.settings.prompt_version, "few_shot": self.settings.few_shot}
 
-    def extract_form(self, block: FormBlock, text: str) -> ExtractedForm:
-        (result,) = self.extract_forms([block], text)
+    def read(self, block: FormBlock, text: str) -> Reading:
+        (result,) = self.read_forms([block], text)
         if isinstance(result, FormexError):
             raise result
         return result
 
-    def extract_forms(self, blocks: list[FormBlock], text: str) -> list[ExtractedForm | FormexError]:
+    def read_forms(self, blocks: list[FormBlock], text: str) -> list[Reading | FormexError]:
         """Every block, concurrently; a failed form is returned as its error, the others go on."""
-        return asyncio.run(self.aextract_forms(blocks, text))
+        return asyncio.run(self._each(blocks, lambda client, block: self.aread(client, block)))
 
-    async def aextract_forms(self, blocks: list[FormBlock], text: str) -> list[ExtractedForm | FormexError]:
+    def repair_forms(self, pairs: list[tuple[Reading, FormValidation]], text: str,
+                     validate: Validate | None = None) -> list[Reading]:
+        """The targeted re-ask of every reading whose validation found values or rows to ask about."""
+        asked = [(r, v) for r, v in pairs if self.settings.targeted_reask and any(targets(v))]
+        if not asked:
+            return [r for r, _ in pairs]
+        answers = asyncio.run(self._each(asked, lambda client, pair: self.areask(client, *pair, text)))
+        done = {id(reading): _kept(reading, answer) if isinstance(answer, FormexError) else answer
+                for (reading, _), answer in zip(asked, answers)}
+        return [done.get(id(r), r) for r, _ in pairs]
+
+    def repair(self, reading: Reading, validation: FormValidation, block: FormBlock, text: str,
+               validate: Validate | None = None) -> Reading:
+        return self.repair_forms([(reading, validation)], text, validate)[0]
+
+    async def _each(self, items: list[Any], call: Any) -> list[Any]:
         limit = asyncio.Semaphore(self.settings.concurrency)
         async with make_openai_client(self.settings) as client:
-            async def one(block: FormBlock) -> ExtractedForm | FormexError:
+            async def one(item: Any) -> Any:
                 async with limit:
                     try:
-                        return await self.aextract_form(client, block, text)
+                        return await call(client, item)
                     except FormexError as exc:
                         return exc
-            return list(await asyncio.gather(*(one(block) for block in blocks)))
+            return list(await asyncio.gather(*(one(item) for item in items)))
 
-    async def aextract_form(self, client: openai.AsyncOpenAI, block: FormBlock, text: str) -> ExtractedForm:
-        usage = Usage()
-        form_text = block_text(block)
+    def _messages(self, block: FormBlock) -> list[dict[str, str]]:
         first, last = block.first_line + 1, block.last_line + 1
-        messages = [{"role": "system", "content": self.prompt.system_message(block.form_type, few_shot=self.settings.few_shot)},
-                    {"role": "user", "content": self.prompt.user_message(block.form_type, form_text, first, last)}]
-        form = await self.caller.ask(client, messages, RESPONSE_MODELS[block.form_type], usage,
+        return [{"role": "system", "content": self.prompt.system_message(block.form_type, few_shot=self.settings.few_shot)},
+                {"role": "user", "content": self.prompt.user_message(block.form_type, block_text(block), first, last)}]
+
+    async def aread(self, client: openai.AsyncOpenAI, block: FormBlock) -> Reading:
+        usage = Usage()
+        form = await self.caller.ask(client, self._messages(block), RESPONSE_MODELS[block.form_type], usage,
                                      prompt_digest=self.prompt.digest)
-        source = SourceText.of_lines(text, block.lines)
-        validation = validate_form(form, source)
-        changed: list[str] = []
+        reading = Reading(form, self.name, block, context={"usage": usage})
+        reading.extraction = self._extraction(usage, {}, [], [])
+        return reading
+
+    async def areask(self, client: openai.AsyncOpenAI, reading: Reading, validation: FormValidation, text: str) -> Reading:
+        """Ask once more for the values not found where they belong and the rows missed."""
+        block, usage = reading.block, reading.context.get("usage") or Usage()
         fields, rows = targets(validation)
-        if self.settings.targeted_reask and (fields or rows):
-            question = reask_message(self.prompt, fields, rows, form_text, first, last)
-            answers = await self.caller.ask(client, [*messages, {"role": "user", "content": question}],
-                                            answer_model(form), usage, prompt_digest=self.prompt.digest)
-            usage.targeted_reasks += 1
-            form, changed = apply_answers(form, answers, fields, source, validation.spans)
-            if changed:
-                validation = validate_form(form, source)
-        extraction = {"backend": self.name, **self.describe(), "usage": usage.as_dict(self.settings.price()),
-                      "reasked_fields": sorted(fields) + [f"row: {r}" for r in rows], "changed_by_reask": changed}
-        return ExtractedForm(form, self.name, block.first_line, block.last_line, validation=validation,
-                             extraction=extraction)
+        question = reask_message(self.prompt, fields, rows, block_text(block), block.first_line + 1, block.last_line + 1)
+        answers = await self.caller.ask(client, [*self._messages(block), {"role": "user", "content": question}],
+                                        answer_model(reading.form), usage, prompt_digest=self.prompt.digest)
+        usage.targeted_reasks += 1
+        form, changed = apply_answers(reading.form, answers, fields, SourceText.of_lines(text, block.lines),
+                                      validation.spans)
+        return Reading(form, self.name, block, context={"usage": usage},
+                       extraction=self._extraction(usage, fields, rows, changed))
+
+    def _extraction(self, usage: Usage, fields: dict[str, Any], rows: list[str], changed: list[str]) -> dict[str, Any]:
+        return {"backend": self.name, **self.describe(), "usage": usage.as_dict(self.settings.price()),
+                "reasked_fields": sorted(fields) + [f"row: {r}" for r in rows], "changed_by_reask": changed}

@@ -31,7 +31,10 @@ except ImportError:  # pragma: no cover
 from extractor.backends.llm.cache import ResponseCache, cache_key, schema_hash
 from extractor.backends.llm.usage import TokenBudget, Usage
 from extractor.errors import APIError, ConfigError, ModelError
+from extractor.log import get_logger
 from extractor.settings import LLMSettings
+
+log = get_logger("llm")
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -82,7 +85,7 @@ class StructuredCaller:
                                       response_model: type[T], usage: Usage) -> T:
         retrying = AsyncRetrying(stop=stop_after_attempt(self.settings.transport_attempts),
                                  wait=self._wait, retry=retry_if_exception_type(TransientAPIFault),
-                                 before_sleep=lambda _state: _count_retry(usage), reraise=True)
+                                 before_sleep=lambda state: self._before_retry(state, usage), reraise=True)
         try:
             async for attempt in retrying:
                 with attempt:
@@ -91,6 +94,13 @@ class StructuredCaller:
             raise APIError(f"the API failed {self.settings.transport_attempts} times; last: {exc}",
                            attempts=self.settings.transport_attempts) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _before_retry(self, state: RetryCallState, usage: Usage) -> None:
+        usage.transport_retries += 1
+        fault = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.info("retrying %s (attempt %d of %d failed: %s); waiting %.2f s", self.settings.base_url,
+                 state.attempt_number, self.settings.transport_attempts, fault, wait)
 
     def _wait(self, state: RetryCallState) -> float:
         backoff = wait_random_exponential(multiplier=self.settings.backoff_initial_s, max=self.settings.backoff_max_s)(state)
@@ -133,8 +143,6 @@ class StructuredCaller:
             usage.schema_reasks += max(responses - 1, 0)
 
 
-def _count_retry(usage: Usage) -> None:
-    usage.transport_retries += 1
 
 
 def _first_line(exc: BaseException) -> str:

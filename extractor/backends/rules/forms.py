@@ -19,7 +19,7 @@ from extractor.backends.rules.indicators import (
 )
 from extractor.backends.rules.provenance import Provenance
 from extractor.layout import Cell, Line
-from extractor.regions import is_grade_row, is_total_row, split_at_table, split_self_evaluation_tail
+from extractor.regions import FormRegions, form_regions, is_grade_row, is_total_row, split_at_table
 from extractor.normalize import normalise_date, parse_number
 from schemas import (
     DeclarationFunds,
@@ -35,16 +35,17 @@ def _joined(cells: list[Cell]) -> str | None:
     return "".join(c.text for c in cells) or None
 
 
-def parse_self_evaluation(lines: Sequence[Line]) -> tuple[SelfEvaluationForm, Provenance]:
+def parse_self_evaluation(lines: Sequence[Line]) -> tuple[SelfEvaluationForm, Provenance, FormRegions]:
+    """The form, the cells each value came from, and the regions the form was read in."""
     prov = Provenance()
     head, table = split_at_table(lines)
     labelled = read_labelled_values(head, prov)
     goals = read_goals(head, {"预期目标": "goal_expected", "实际完成情况": "goal_actual"}, prov)
     funds = read_self_evaluation_funds(head, prov)
-    rows, tail = split_self_evaluation_tail(table, (funds.get("total") or {}).get("weight"))
-    drafts = read_self_evaluation_rows(rows)
+    regions = form_regions(lines, True, (funds.get("total") or {}).get("weight"), at_table=(head, table))
+    drafts = read_self_evaluation_rows(regions.table)
     resolve_levels(drafts)
-    total_weight, total_score, grade = _read_tail(tail, prov)
+    total_weight, total_score, grade = _read_tail(regions.tail, prov)
     form = SelfEvaluationForm(
         year=read_year(head, prov),
         project_name=labelled.get("project_name"),
@@ -59,7 +60,7 @@ def parse_self_evaluation(lines: Sequence[Line]) -> tuple[SelfEvaluationForm, Pr
         total_score=total_score,
         grade=grade,
     )
-    return form, prov
+    return form, prov, regions
 
 
 def _read_tail(tail: Sequence[Line], prov: Provenance):
@@ -106,9 +107,11 @@ def _record(prov: Provenance, index: int, draft: RowDraft) -> None:
         prov.extend(f"{base}.labels", draft.label_cells)
 
 
-def parse_target_declaration(lines: Sequence[Line]) -> tuple[TargetDeclarationForm, Provenance]:
+def parse_target_declaration(lines: Sequence[Line]) -> tuple[TargetDeclarationForm, Provenance, FormRegions]:
+    """The form, the cells each value came from, and the regions the form was read in."""
     prov = Provenance()
-    head, table = split_at_table(lines)
+    regions = form_regions(lines, False)
+    head, table = regions.head, regions.table
     labelled = read_labelled_values(head, prov)
     goals = read_goals(head, {"项目总目标": "goal_overall", "年度总体目标": "goal_annual"}, prov)
     drafts = read_declaration_rows(table)
@@ -133,4 +136,4 @@ def parse_target_declaration(lines: Sequence[Line]) -> tuple[TargetDeclarationFo
             for d in drafts
         ],
     )
-    return form, prov
+    return form, prov, regions

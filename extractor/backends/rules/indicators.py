@@ -12,24 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from extractor.backends.rules.cells import (
+from extractor.framework import Label, level2_from_name, only_child, parent_of
+from extractor.layout import Cell, Line
+from extractor.rows import (
+    LabelState,
+    find_score_anchor,
     has_comparison,
-    is_number_cell,
     looks_like_actual,
     looks_like_short_target,
     looks_like_value,
+    peel_labels,
     unbalanced,
 )
-from extractor.framework import (
-    Label,
-    is_section_label,
-    is_suffix_fragment,
-    level2_from_name,
-    only_child,
-    parent_of,
-    resolve_label,
-)
-from extractor.layout import Cell, Line
 
 SATISFACTION_L1 = "满意度指标"
 SATISFACTION_WORD = "满意"
@@ -57,55 +51,6 @@ class RowDraft:
 
     def text_fields(self) -> dict[str, list[Cell]]:
         return {"name": self.name, "target": self.target, "actual": self.actual, "deviation_note": self.note}
-
-
-@dataclass
-class LabelState:
-    level1: str | None = None
-    level2: str | None = None
-
-
-def peel_labels(cells: Sequence[Cell], state: LabelState) -> tuple[list[Label], list[Cell], list[Cell], bool]:
-    """Split leading label cells from the rest.
-
-    Returns (labels, label_cells, rest, continuation); ``continuation`` is True when the
-    row starts with the tail of a label split from the row above (``指标`` after ``效益``).
-    """
-    labels: list[Label] = []
-    label_cells: list[Cell] = []
-    continuation = False
-    i = 0
-    while i < len(cells):
-        cell = cells[i]
-        if i == 0 and is_suffix_fragment(cell.text):
-            continuation = True
-        elif continuation and _continues_label(cell, state):
-            pass
-        elif is_section_label(cell.text) and not labels:
-            pass
-        else:
-            hint = next((l.name for l in labels if l.level == 1), state.level1)
-            label = resolve_label(cell.text, hint)
-            if label is None:
-                break
-            labels.append(label)
-        label_cells.append(cell)
-        i += 1
-    return labels, label_cells, list(cells[i:]), continuation
-
-
-def _continues_label(cell: Cell, state: LabelState) -> bool:
-    k = cell.key
-    return is_suffix_fragment(cell.text) or any(name and name.endswith(k) for name in (state.level1, state.level2))
-
-
-def find_score_anchor(cells: Sequence[Cell]) -> int | None:
-    """Index of the 分值 cell: the last two adjacent plain numbers of the row."""
-    for i in range(len(cells) - 2, -1, -1):
-        if is_number_cell(cells[i]) and is_number_cell(cells[i + 1]):
-            if not any(is_number_cell(c) for c in cells[i + 2:]):
-                return i
-    return None
 
 
 def _in_target_column(cell: Cell, anchor_col: int | None) -> bool:

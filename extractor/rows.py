@@ -1,0 +1,100 @@
+"""What a row's cells are, judged by their content: the neutral classifiers of the form model.
+
+A level label, a plain number, a value (a target or actual such as ``≥80.00(%)``), or text;
+where a self-evaluation row's two score cells (分值, 得分) are; which leading cells of a row
+are level labels. The parser reads rows with these, and the validators use the same ones to
+find the indicator rows of a source, so both judge a row the same way. This module imports
+no backend and no validator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from extractor.framework import Label, is_section_label, is_suffix_fragment, resolve_label
+from extractor.layout import Cell
+from extractor.normalize import parse_number
+
+_VALUE = re.compile(r"^[=≥≤<>≧≦＝＞＜]|^\d|%|％|百分|^\(|^（|^/")
+_COMPARISON = re.compile(r"^[=≥≤<>≧≦＝＞＜]")
+_ACHIEVEMENT = re.compile(r"达成|完成|未达")
+
+
+def has_comparison(cell: Cell) -> bool:
+    """A target says how it compares (``≥80.00(人)``, ``=100%``); an actual rarely does."""
+    return bool(_COMPARISON.match(cell.text.strip()))
+
+
+def is_number_cell(cell: Cell) -> bool:
+    return parse_number(cell.text) is not None
+
+
+def looks_like_value(cell: Cell) -> bool:
+    """A target/actual such as ``≥80.00(%)``, ``100%``, ``(元/年)`` or ``12 月底前``."""
+    return bool(_VALUE.search(cell.key))
+
+
+def looks_like_actual(cell: Cell) -> bool:
+    return looks_like_value(cell) or bool(_ACHIEVEMENT.search(cell.key))
+
+
+def looks_like_short_target(cell: Cell) -> bool:
+    """Qualitative targets are short words (合理, 及时, 提升); indicator names are longer."""
+    return looks_like_value(cell) or len(cell.key) <= 4
+
+
+def unbalanced(text: str) -> bool:
+    return text.count("(") + text.count("（") > text.count(")") + text.count("）")
+
+
+@dataclass
+class LabelState:
+    """The level labels in force while reading down the table (merged cells carry them down)."""
+
+    level1: str | None = None
+    level2: str | None = None
+
+
+def peel_labels(cells: Sequence[Cell], state: LabelState) -> tuple[list[Label], list[Cell], list[Cell], bool]:
+    """Split leading label cells from the rest.
+
+    Returns (labels, label_cells, rest, continuation); ``continuation`` is True when the
+    row starts with the tail of a label split from the row above (``指标`` after ``效益``).
+    """
+    labels: list[Label] = []
+    label_cells: list[Cell] = []
+    continuation = False
+    i = 0
+    while i < len(cells):
+        cell = cells[i]
+        if i == 0 and is_suffix_fragment(cell.text):
+            continuation = True
+        elif continuation and _continues_label(cell, state):
+            pass
+        elif is_section_label(cell.text) and not labels:
+            pass
+        else:
+            hint = next((l.name for l in labels if l.level == 1), state.level1)
+            label = resolve_label(cell.text, hint)
+            if label is None:
+                break
+            labels.append(label)
+        label_cells.append(cell)
+        i += 1
+    return labels, label_cells, list(cells[i:]), continuation
+
+
+def _continues_label(cell: Cell, state: LabelState) -> bool:
+    k = cell.key
+    return is_suffix_fragment(cell.text) or any(name and name.endswith(k) for name in (state.level1, state.level2))
+
+
+def find_score_anchor(cells: Sequence[Cell]) -> int | None:
+    """Index of the 分值 cell: the last two adjacent plain numbers of the row."""
+    for i in range(len(cells) - 2, -1, -1):
+        if is_number_cell(cells[i]) and is_number_cell(cells[i + 1]):
+            if not any(is_number_cell(c) for c in cells[i + 2:]):
+                return i
+    return None
