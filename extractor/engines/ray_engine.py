@@ -128,6 +128,9 @@ class RayBatch(Batch):
                 in_flight[task.remote(data, item.source, self.settings, shared)] = (item, digest)
             while in_flight:
                 self._collect(in_flight, total)
+            if shared is not None and ray.get(shared.exhausted.remote()) and any(
+                    e.get("code") == "budget_exhausted" for e in self.summary.errors):
+                self.summary.stopped_early = "token budget spent"
         finally:
             if started:
                 ray.shutdown()

@@ -38,14 +38,14 @@ class ModelState:
         return self.budget.exhausted
 
     def get(self, key: str) -> Any | None:
-        return self.cache.get(key) if self.cache else None
+        return self.cache.get(key) if self.cache is not None else None
 
     def put(self, key: str, answer: Any, model: str, prompt_version: str) -> None:
-        if self.cache:
+        if self.cache is not None:
             self.cache.put(key, answer, model=model, prompt_version=prompt_version)
 
     def size(self) -> int:
-        return len(self.cache) if self.cache else 0
+        return len(self.cache) if self.cache is not None else 0
 
 
 def start_model_state(limit: int | None, cache_path: str | None) -> Any:
