@@ -32,6 +32,7 @@ from extractor.inputs import InputItem, Refused
 from extractor.pipeline import extract_bytes
 from extractor.runstats import RunStats
 from extractor.settings import Settings
+from extractor.storage import as_path
 
 STATE_DIR = ".formex/done"
 ERRORS_FILE = "errors.jsonl"
@@ -40,8 +41,12 @@ log = get_logger("batch")
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a temp file in the same folder, then a rename."""
+    """Write a whole file or nothing: a temp file in the same folder, then a rename (on object
+    storage, :mod:`extractor.storage`, one upload, which stores an object whole or not at all)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not isinstance(path, Path):
+        path.write_text(text, encoding="utf-8")
+        return
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -99,7 +104,7 @@ def _extract_one(data: bytes, source: str, target: str, settings: Settings | Non
     """Extract one document and write its result; a compact summary goes back to the batch."""
     outcome = extract_outcome(data, source, settings or _worker_settings, backend or _worker_backend)
     if outcome["ok"]:
-        write_atomically(Path(target), outcome.pop("document"))
+        write_atomically(as_path(target), outcome.pop("document"))
     return outcome
 
 

@@ -104,8 +104,9 @@ def _summary_line(summary: dict, source: str) -> str:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("-o", "--output-dir", "outdir", type=click.Path(file_okay=False, path_type=Path),
-              help="Batch mode: one JSON per document here, plus forms.jsonl and errors.jsonl; resumable.")
+@click.option("-o", "--output-dir", "outdir",
+              help="Batch mode: one JSON per document here (a folder, or a URL: s3://bucket/out), plus forms.jsonl "
+                   "and errors.jsonl; resumable.")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Extraction backend (default: rules).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Parallel worker processes for the parser (default: CPU count; model backends use 1).")
@@ -117,7 +118,7 @@ def _summary_line(summary: dict, source: str) -> str:
               help="Batch mode: worker processes here (local), or Ray tasks on a cluster (ray; pip install 'formex[ray]').")
 @click.option("--address", help="With --engine ray: the cluster (auto, ray://host:10001); default: a new local one.")
 @model_options
-def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, workers: int | None,
+def extract(paths: tuple[str, ...], outdir: str | None, backend: str | None, workers: int | None,
             xlsx_path: Path | None, summary: bool, progress: bool, engine: str, address: str | None,
             **options: object) -> None:
     """Extract forms from OCR text, PDFs (text layer or scanned) and images, given as files,
@@ -134,8 +135,20 @@ def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, wo
             raise click.UsageError(f"{'--xlsx' if xlsx_path else '--engine ray'} needs -o OUTDIR")
         _extract_to_stdout(items, refused, settings, runner, summary)
     else:
-        _extract_batch(items, refused, outdir, settings, runner, workers or os.cpu_count() or 1, xlsx_path,
+        _extract_batch(items, refused, _output_dir(outdir), settings, runner, workers or os.cpu_count() or 1, xlsx_path,
                        summary, progress, engine, address)
+
+
+def _output_dir(raw: str) -> Path:
+    from extractor.storage import as_path
+
+    try:
+        outdir = as_path(raw)
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from exc
+    if outdir.is_file():
+        raise click.UsageError(f"-o {raw} is a file, not a folder")
+    return outdir
 
 
 def _extract_to_stdout(items: list, refused: list, settings: Settings, runner: Backend, summary: bool) -> None:

@@ -1,6 +1,7 @@
 """What a batch is made of: files, folders, zip archives and glob patterns → input items.
 
-Every item knows where its result goes (a path relative to the output folder, fixed before
+Files may also be URLs of an fsspec filesystem (``s3://bucket/scans/``, see :mod:`extractor.storage`),
+except zip archives. Every item knows where its result goes (a path relative to the output folder, fixed before
 anything runs, so a rerun writes the same places). A zip entry with an unsafe path (absolute,
 ``..``), a link, an encrypted entry or one bigger than the size limit is refused, not read.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from extractor.errors import CorruptInput, InputError, InputNotFound, InputTooLarge, UnsafeInput
+from extractor.storage import as_path, is_local, is_url
 from extractor.textio import read_input_bytes
 
 SUFFIXES = (".txt", ".md", ".text", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -95,6 +97,11 @@ def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int) -> tuple
     items: list[InputItem] = []
     refused: list[Refused] = []
     for raw in arguments:
+        if is_url(raw):
+            found, bad = _from_url(raw)
+            items += found
+            refused += bad
+            continue
         path = Path(raw)
         if any(ch in raw for ch in "*?[") and not path.exists():
             matches = sorted(Path(p) for p in glob.glob(raw, recursive=True) if Path(p).is_file())
@@ -114,6 +121,29 @@ def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int) -> tuple
             items += found
             refused += bad
     return _unique_names(items), refused
+
+
+def _from_url(raw: str) -> tuple[list[InputItem], list[Refused]]:
+    """A file, folder or glob pattern on an fsspec filesystem (``s3://bucket/scans/``)."""
+    root = as_path(raw)
+    if not is_local(root) and any(ch in raw for ch in "*?["):
+        files = [as_path(root.fs.unstrip_protocol(p)) for p in sorted(root.fs.glob(root.path))]
+        named = [(f, PurePosixPath(f.name)) for f in files if f.is_file()]
+    elif root.is_dir():
+        named = [(f, PurePosixPath(f.path).relative_to(PurePosixPath(root.path))) for f in sorted(root.rglob("*"))
+                 if f.is_file() and (_wanted(f.name) or f.suffix.lower() == ".zip")]
+    elif root.is_file():
+        named = [(root, PurePosixPath(root.name))]
+    else:
+        return [], [Refused(raw, InputNotFound(f"nothing at {raw}", source=raw))]
+    items, refused = [], []
+    for path, relative in named:
+        if path.suffix.lower() == ".zip":
+            refused.append(Refused(str(path), InputError("zip archives are read from local or shared paths only",
+                                                         source=str(path))))
+        else:
+            items.append(InputItem(str(path), _stem(relative), path))
+    return items, refused
 
 
 def _one(path: Path, max_bytes: int, relative: PurePosixPath) -> tuple[list[InputItem], list[Refused]]:

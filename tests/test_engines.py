@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
+
+import pytest
 
 from click.testing import CliRunner
 
@@ -35,3 +38,43 @@ def test_the_progress_line_estimates_the_time_left_from_the_documents_worked_on(
     assert ProgressLine.render(summary, 100, 20.0).endswith("ETA 1m40s")     # 50 left at 2 s each
     summary.extracted = 59
     assert "ETA" not in ProgressLine.render(summary, 100, 20.0)               # finished
+
+
+def memory_tree(root: str) -> dict[str, bytes]:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    base = root.split("://", 1)[1]
+    return {path.split(base, 1)[1]: fs.cat_file(path) for path in sorted(fs.find(base))}
+
+
+def put_in_memory(root: str) -> None:
+    """The eval set, an empty file and a zip (refused: zips are read from paths only) in memory."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    base = root.split("://", 1)[1]
+    for seed in SEEDS:
+        fs.pipe_file(f"{base}/2024/{seed.name}", seed.read_bytes())
+    fs.pipe_file(f"{base}/empty.txt", b"")
+    fs.pipe_file(f"{base}/box.zip", b"PK")
+
+
+def test_inputs_and_outputs_may_be_fsspec_urls(tmp_path):
+    pytest.importorskip("upath", reason="object storage needs pip install 'formex[storage]'")
+    put_in_memory("memory://formex-test/in")
+    on_urls = run("extract", "memory://formex-test/in", "-o", "memory://formex-test/out", "--workers", "1")
+    on_paths = run("extract", *SEEDS, "-o", tmp_path / "out", "--workers", "1")
+    assert on_urls.exit_code == 1 and "4/6 documents extracted, 31 forms" in on_urls.stderr
+    written = memory_tree("memory://formex-test/out")
+    errors = sorted(json.loads(line)["code"] for line in written.pop("/errors.jsonl").decode().splitlines())
+    assert errors == ["empty_input", "input_error"]
+    local = {p.relative_to(tmp_path / "out").as_posix(): p for p in (tmp_path / "out").rglob("*.json")}
+    for seed in SEEDS:                                       # the same forms, read from memory
+        mine = json.loads(written[f"/2024/{seed.stem}.json"])
+        theirs = json.loads(local[f"{seed.stem}.json"].read_bytes())
+        assert mine["forms"] == theirs["forms"] and mine["source"] == f"memory://formex-test/in/2024/{seed.name}"
+    assert sorted(k for k in written if k.startswith("/.formex/done/")) == sorted(
+        f"/{k}" for k in local if k.startswith(".formex/done/"))
+    rerun = run("extract", "memory://formex-test/in", "-o", "memory://formex-test/out", "--workers", "1")
+    assert "4 skipped as already done" in rerun.stderr

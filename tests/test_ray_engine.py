@@ -25,6 +25,7 @@ from extractor.cli import main
 from extractor.engines.ray_state import SharedBudget, start_model_state
 from extractor.testing import FakeOpenAIServer, parser_model
 from tests.test_batch import SEEDS, archive_with_broken_files
+from tests.test_engines import memory_tree, put_in_memory
 
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'formex[ray]' (make test installs it)")
 
@@ -106,6 +107,16 @@ def test_the_ray_engine_writes_exactly_what_the_local_batch_writes(cluster, tmp_
     if batch != "eval set":
         codes = sorted(json.loads(line)["code"] for line in (tmp_path / "ray" / "errors.jsonl").open(encoding="utf-8"))
         assert codes == ["corrupt_input", "empty_input", "no_forms_found", "unsafe_input"]
+
+
+def test_with_inputs_and_outputs_on_fsspec_urls_the_workers_never_touch_storage(cluster):
+    put_in_memory("memory://formex-ray/in")       # this process's memory: a worker could not see it
+    local = run("extract", "memory://formex-ray/in", "-o", "memory://formex-ray/local", "--workers", "1")
+    on_ray = run("extract", "memory://formex-ray/in", "-o", "memory://formex-ray/ray", "--engine", "ray")
+    assert on_ray.exit_code == local.exit_code == 1 and "4/6 documents extracted" in on_ray.stderr
+    written, expected = memory_tree("memory://formex-ray/ray"), memory_tree("memory://formex-ray/local")
+    assert sorted(written.pop("/errors.jsonl").splitlines()) == sorted(expected.pop("/errors.jsonl").splitlines())
+    assert written == expected
 
 
 def our_running_tasks() -> list[int]:
