@@ -109,7 +109,8 @@ def _summary_line(summary: dict, source: str) -> str:
                    "and errors.jsonl; resumable.")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Extraction backend (default: rules).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Parallel worker processes for the parser (default: CPU count; model backends use 1).")
+              help="Parallel worker processes for the parser (default: CPU count; model backends use 1); "
+                   "with --engine ray and no --address, the CPUs of the local Ray cluster.")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write an Excel workbook of every form and indicator row, flagged cells highlighted.")
 @click.option("--summary/--no-summary", default=False, help="Print a line per document to stderr.")

@@ -25,7 +25,6 @@ storage credentials, since bytes and results travel through Ray's object store.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -87,9 +86,7 @@ def _backend_for(settings: Settings, shared: Any) -> Backend:
 
 def extract_document(data: bytes, source: str, settings: Settings, shared: Any = None) -> dict[str, Any]:
     """The task: extract one document. Never raises for a bad input (see :func:`extract_outcome`)."""
-    outcome = extract_outcome(data, source, settings, _backend_for(settings, shared))
-    outcome["worker_pid"] = os.getpid()
-    return outcome
+    return extract_outcome(data, source, settings, _backend_for(settings, shared))
 
 
 # --- the driver ----------------------------------------------------------------------------------
@@ -106,7 +103,6 @@ class RayBatch(Batch):
         self.address = address
         self.local_cpus = max(1, local_cpus)
         self.max_retries = max_retries
-        self.worker_pids: set[int] = set()
 
     def _dispatch(self, items: list[InputItem], total: int) -> None:
         import ray
@@ -162,5 +158,4 @@ class RayBatch(Batch):
                     f"({type(exc).__name__}: out of memory? node lost?); rerun to retry")}}
             if outcome["ok"]:
                 write_atomically(self._target(item), outcome.pop("document"))
-            self.worker_pids.add(outcome.pop("worker_pid", 0))
             self._finish(item, digest, outcome, total)
