@@ -13,8 +13,9 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from extractor.errors import CorruptInput, InputError, InputNotFound, InputTooLarge, UnsafeInput
+from extractor.errors import ConfigError, CorruptInput, InputError, InputNotFound, InputTooLarge, UnsafeInput
 from extractor.storage import as_path, is_local, is_url
 from extractor.textio import read_input_bytes
 
@@ -124,17 +125,15 @@ def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int) -> tuple
 
 
 def _from_url(raw: str) -> tuple[list[InputItem], list[Refused]]:
-    """A file, folder or glob pattern on an fsspec filesystem (``s3://bucket/scans/``)."""
-    root = as_path(raw)
-    if not is_local(root) and any(ch in raw for ch in "*?["):
-        files = [as_path(root.fs.unstrip_protocol(p)) for p in sorted(root.fs.glob(root.path))]
-        named = [(f, PurePosixPath(f.name)) for f in files if f.is_file()]
-    elif root.is_dir():
-        named = [(f, PurePosixPath(f.path).relative_to(PurePosixPath(root.path))) for f in sorted(root.rglob("*"))
-                 if f.is_file() and (_wanted(f.name) or f.suffix.lower() == ".zip")]
-    elif root.is_file():
-        named = [(root, PurePosixPath(root.name))]
-    else:
+    """A file, folder or glob pattern on an fsspec filesystem (``s3://bucket/scans/``); one that
+    cannot be listed (no such filesystem package, no access) is refused with the reason."""
+    try:
+        named = _list_url(raw)
+    except ConfigError as exc:
+        return [], [Refused(raw, InputError(exc.message, source=raw))]
+    except (OSError, ValueError) as exc:
+        return [], [Refused(raw, InputError(f"cannot list {raw}: {exc}", source=raw))]
+    if named is None:
         return [], [Refused(raw, InputNotFound(f"nothing at {raw}", source=raw))]
     items, refused = [], []
     for path, relative in named:
@@ -144,6 +143,19 @@ def _from_url(raw: str) -> tuple[list[InputItem], list[Refused]]:
         else:
             items.append(InputItem(str(path), _stem(relative), path))
     return items, refused
+
+
+def _list_url(raw: str) -> list[tuple[Any, PurePosixPath]] | None:
+    root = as_path(raw)
+    if not is_local(root) and any(ch in raw for ch in "*?["):
+        files = [as_path(root.fs.unstrip_protocol(p)) for p in sorted(root.fs.glob(root.path))]
+        return [(f, PurePosixPath(f.name)) for f in files if f.is_file()] or None
+    if root.is_dir():
+        return [(f, PurePosixPath(f.path).relative_to(PurePosixPath(root.path))) for f in sorted(root.rglob("*"))
+                if f.is_file() and (_wanted(f.name) or f.suffix.lower() == ".zip")]
+    if root.is_file():
+        return [(root, PurePosixPath(root.name))]
+    return None
 
 
 def _one(path: Path, max_bytes: int, relative: PurePosixPath) -> tuple[list[InputItem], list[Refused]]:

@@ -32,9 +32,11 @@ def as_path(raw: str | Path) -> Any:
     except ImportError as exc:
         raise ConfigError(f"{raw.split('://')[0]}:// paths need pip install 'formex[storage]'") from exc
     try:
-        return UPath(raw)
-    except (ImportError, ValueError) as exc:   # e.g. s3:// without s3fs installed
+        path = UPath(raw)
+        path.fs                                  # the filesystem's package: s3:// without s3fs fails here
+    except (ImportError, ValueError) as exc:
         raise ConfigError(f"cannot use {raw}: {exc}") from exc
+    return path
 
 
 def is_local(path: Any) -> bool:

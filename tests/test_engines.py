@@ -78,3 +78,13 @@ def test_inputs_and_outputs_may_be_fsspec_urls(tmp_path):
         f"/{k}" for k in local if k.startswith(".formex/done/"))
     rerun = run("extract", "memory://formex-test/in", "-o", "memory://formex-test/out", "--workers", "1")
     assert "4 skipped as already done" in rerun.stderr
+
+
+def test_a_url_of_a_filesystem_that_cannot_be_used_is_one_line_not_a_traceback(tmp_path):
+    pytest.importorskip("upath", reason="object storage needs pip install 'formex[storage]'")
+    result = run("extract", "nosuchfs://bucket/in", SEEDS[0], "-o", tmp_path / "out")
+    assert result.exit_code == 1 and "1/2 documents extracted" in result.stderr
+    assert "error: nosuchfs://bucket/in: cannot use nosuchfs://bucket/in" in result.stderr
+    output = run("extract", SEEDS[0], "-o", "nosuchfs://bucket/out")
+    assert output.exit_code == 2 and "cannot use nosuchfs://bucket/out" in output.output
+    assert "Traceback" not in result.output + output.output
