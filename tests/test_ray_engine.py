@@ -22,7 +22,10 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from extractor.cli import main
+from extractor.engines.ray_engine import RayBatch
 from extractor.engines.ray_state import SharedBudget, start_model_state
+from extractor.inputs import discover
+from extractor.settings import Settings
 from extractor.testing import FakeOpenAIServer, parser_model
 from tests.test_batch import SEEDS, archive_with_broken_files
 from tests.test_engines import memory_tree, put_in_memory
@@ -143,11 +146,11 @@ def our_running_tasks() -> list[int]:
     return running
 
 
-def test_a_worker_killed_mid_document_is_retried_and_every_document_is_done_once(cluster, tmp_path):
-    folder = texts_folder(tmp_path / "in", 8, repeat=8)       # long documents: a kill lands mid-task
-    out = tmp_path / "out"
+def kill_a_worker_mid_document(run_batch):
+    """Run ``run_batch`` in a thread, SIGKILL a worker process while it reads a document, and
+    return what ``run_batch`` returned."""
     outcome = {}
-    thread = threading.Thread(target=lambda: outcome.setdefault("result", run("extract", folder, "-o", out, "--engine", "ray")))
+    thread = threading.Thread(target=lambda: outcome.setdefault("result", run_batch()))
     thread.start()
     victim, deadline = None, time.monotonic() + 60
     while victim is None and time.monotonic() < deadline and thread.is_alive():
@@ -157,9 +160,29 @@ def test_a_worker_killed_mid_document_is_retried_and_every_document_is_done_once
     assert victim is not None, "no worker was seen running a document"
     os.kill(victim, signal.SIGKILL)
     thread.join(timeout=240)
-    assert outcome["result"].exit_code == 0, outcome["result"].output
-    assert "8/8 documents extracted" in outcome["result"].stderr
+    return outcome["result"]
+
+
+def test_a_worker_killed_mid_document_is_retried_and_every_document_is_done_once(cluster, tmp_path):
+    folder = texts_folder(tmp_path / "in", 8, repeat=8)       # long documents: a kill lands mid-task
+    out = tmp_path / "out"
+    result = kill_a_worker_mid_document(lambda: run("extract", folder, "-o", out, "--engine", "ray"))
+    assert result.exit_code == 0, result.output
+    assert "8/8 documents extracted" in result.stderr
     assert_each_done_once(out, 8, forms_per_four=31 * 8)
+
+
+def test_retries_are_bounded_and_a_document_whose_worker_always_dies_is_left_for_the_rerun(cluster, tmp_path):
+    folder = texts_folder(tmp_path / "in", 4, repeat=8)
+    out = tmp_path / "out"
+    items, refused = discover([str(folder)], max_bytes=Settings().max_input_bytes)
+    summary = kill_a_worker_mid_document(lambda: RayBatch(out, Settings(), max_retries=0).run(items, refused))
+    assert (summary.extracted, summary.failed) == (3, 1)
+    assert [e["code"] for e in summary.errors] == ["worker_crashed"]
+    assert len(list((out / ".formex" / "done").glob("*.json"))) == 3
+    rerun = run("extract", folder, "-o", out, "--engine", "ray")
+    assert rerun.exit_code == 0 and "3 skipped as already done" in rerun.stderr
+    assert_each_done_once(out, 4, forms_per_four=31 * 8)
 
 
 def test_a_killed_driver_rerun_loses_and_duplicates_nothing(cluster, tmp_path):
