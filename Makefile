@@ -26,9 +26,14 @@ demo: $(STAMP)
 	$(BIN)/python -m eval.render $(OUT)-pdf/in > /dev/null
 	$(BIN)/formex extract $(OUT)-pdf/in -o $(OUT)-pdf/out --no-progress
 
-test: $(STAMP) browser
+test: $(STAMP) $(VENV)/.ray-installed browser
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
+
+# The Ray engine's extra, for its tests on a local cluster (make demo does not need it).
+$(VENV)/.ray-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
+	touch $@
 
 # Headless Chromium for the review-page test: Debian's chromium, chromium-driver and a CJK font.
 # Needs root or passwordless sudo; without them the browser test is skipped, and says so.

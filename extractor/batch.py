@@ -32,6 +32,7 @@ from extractor.inputs import InputItem, Refused
 from extractor.pipeline import extract_bytes
 from extractor.runstats import RunStats
 from extractor.settings import Settings
+from extractor.storage import as_path
 
 STATE_DIR = ".formex/done"
 ERRORS_FILE = "errors.jsonl"
@@ -40,8 +41,12 @@ log = get_logger("batch")
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a temp file in the same folder, then a rename."""
+    """Write a whole file or nothing: a temp file in the same folder, then a rename (on object
+    storage, :mod:`extractor.storage`, one upload, which stores an object whole or not at all)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not isinstance(path, Path):
+        path.write_text(text, encoding="utf-8")
+        return
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -80,11 +85,9 @@ def _init_worker(settings: Settings) -> None:
     _worker_settings, _worker_backend = settings, get_backend(settings)
 
 
-def _extract_one(data: bytes, source: str, target: str, settings: Settings | None = None,
-                 backend: Backend | None = None) -> dict[str, Any]:
-    """Extract one document and write its result; a compact summary goes back to the batch."""
-    settings = settings or _worker_settings
-    backend = backend or _worker_backend
+def extract_outcome(data: bytes, source: str, settings: Settings, backend: Backend) -> dict[str, Any]:
+    """Extract one document: ``{"ok": True, "summary", "document": JSON text}`` or
+    ``{"ok": False, "error"}``. A failure of the input is data, never an exception."""
     try:
         result = extract_bytes(data, source=source, settings=settings, backend=backend)
     except FormexError as exc:
@@ -92,8 +95,17 @@ def _extract_one(data: bytes, source: str, target: str, settings: Settings | Non
     except Exception as exc:  # a bug fails this input only; its traceback goes to the debug log
         log.debug("internal error on %s", source, exc_info=exc)
         return {"ok": False, "error": InternalError.from_exception(exc).as_dict()}
-    write_atomically(Path(target), json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
-    return {"ok": True, "summary": result.summary()}
+    return {"ok": True, "summary": result.summary(),
+            "document": json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n"}
+
+
+def _extract_one(data: bytes, source: str, target: str, settings: Settings | None = None,
+                 backend: Backend | None = None) -> dict[str, Any]:
+    """Extract one document and write its result; a compact summary goes back to the batch."""
+    outcome = extract_outcome(data, source, settings or _worker_settings, backend or _worker_backend)
+    if outcome["ok"]:
+        write_atomically(as_path(target), outcome.pop("document"))
+    return outcome
 
 
 # --- the batch ----------------------------------------------------------------------------------
@@ -124,10 +136,7 @@ class Batch:
         for bad in refused:
             self._failed(bad.source, bad.error.as_dict())
         total = self.summary.inputs
-        if self.workers > 1:
-            self._run_pool(items, total)
-        else:
-            self._run_here(items, total)
+        self._dispatch(items, total)
         self._settle_duplicates(total)
         self._write_errors()
         self._write_forms_jsonl()
@@ -135,6 +144,13 @@ class Batch:
         return self.summary
 
     # ---- scheduling
+
+    def _dispatch(self, items: list[InputItem], total: int) -> None:
+        """Run every job :meth:`_jobs` yields and :meth:`_finish` each (engines override this)."""
+        if self.workers > 1:
+            self._run_pool(items, total)
+        else:
+            self._run_here(items, total)
 
     def _jobs(self, items: list[InputItem]) -> Iterator[tuple[InputItem, bytes, str]]:
         """Items still to do, read and hashed here; content already done is skipped, and content

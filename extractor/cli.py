@@ -21,6 +21,7 @@ import click
 from extractor import __version__
 from extractor.backends import Backend, get_backend
 from extractor.batch import write_atomically
+from extractor.engines import ENGINES
 from extractor.errors import ConfigError, FormexError, InternalError, exit_code_for
 from extractor.log import configure as configure_logging, get_logger
 from extractor.runstats import RunStats
@@ -103,18 +104,24 @@ def _summary_line(summary: dict, source: str) -> str:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("-o", "--output-dir", "outdir", type=click.Path(file_okay=False, path_type=Path),
-              help="Batch mode: one JSON per document here, plus forms.jsonl and errors.jsonl; resumable.")
+@click.option("-o", "--output-dir", "outdir",
+              help="Batch mode: one JSON per document here (a folder, or a URL: s3://bucket/out), plus forms.jsonl "
+                   "and errors.jsonl; resumable.")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Extraction backend (default: rules).")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Parallel worker processes for the parser (default: CPU count; model backends use 1).")
+              help="Parallel worker processes for the parser (default: CPU count; model backends use 1); "
+                   "with --engine ray and no --address, the CPUs of the local Ray cluster.")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write an Excel workbook of every form and indicator row, flagged cells highlighted.")
 @click.option("--summary/--no-summary", default=False, help="Print a line per document to stderr.")
 @click.option("--progress/--no-progress", default=True, help="Show progress in batch mode.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Batch mode: worker processes here (local), or Ray tasks on a cluster (ray; pip install 'formex[ray]').")
+@click.option("--address", help="With --engine ray: the cluster (auto, ray://host:10001); default: a new local one.")
 @model_options
-def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, workers: int | None,
-            xlsx_path: Path | None, summary: bool, progress: bool, **options: object) -> None:
+def extract(paths: tuple[str, ...], outdir: str | None, backend: str | None, workers: int | None,
+            xlsx_path: Path | None, summary: bool, progress: bool, engine: str, address: str | None,
+            **options: object) -> None:
     """Extract forms from OCR text, PDFs (text layer or scanned) and images, given as files,
     folders, zip archives or glob patterns, into hand-off JSON (stdout, or -o OUTDIR)."""
     from extractor.inputs import discover
@@ -125,12 +132,24 @@ def extract(paths: tuple[str, ...], outdir: Path | None, backend: str | None, wo
         raise click.UsageError("no input files found")
     runner = _backend(settings)
     if outdir is None:
-        if xlsx_path:
-            raise click.UsageError("--xlsx needs -o OUTDIR")
+        if xlsx_path or engine != "local":
+            raise click.UsageError(f"{'--xlsx' if xlsx_path else '--engine ray'} needs -o OUTDIR")
         _extract_to_stdout(items, refused, settings, runner, summary)
     else:
-        _extract_batch(items, refused, outdir, settings, runner, workers or os.cpu_count() or 1, xlsx_path,
-                       summary, progress)
+        _extract_batch(items, refused, _output_dir(outdir), settings, runner, workers or os.cpu_count() or 1, xlsx_path,
+                       summary, progress, engine, address)
+
+
+def _output_dir(raw: str) -> Path:
+    from extractor.storage import as_path
+
+    try:
+        outdir = as_path(raw)
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from exc
+    if outdir.is_file():
+        raise click.UsageError(f"-o {raw} is a file, not a folder")
+    return outdir
 
 
 def _extract_to_stdout(items: list, refused: list, settings: Settings, runner: Backend, summary: bool) -> None:
@@ -177,8 +196,10 @@ def _extract_to_stdout(items: list, refused: list, settings: Settings, runner: B
 
 
 def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings, runner: Backend, workers: int,
-                   xlsx_path: Path | None, summary: bool, progress: bool) -> None:
-    from extractor.batch import ERRORS_FILE, FORMS_FILE, Batch
+                   xlsx_path: Path | None, summary: bool, progress: bool, engine: str = "local",
+                   address: str | None = None) -> None:
+    from extractor.batch import ERRORS_FILE, FORMS_FILE
+    from extractor.engines import get_engine
     from extractor.progress import ProgressLine
 
     line = ProgressLine() if progress else None
@@ -191,8 +212,12 @@ def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings,
         if summary:
             click.echo(("\n" if line is not None and line.tty else "") + _summary_line(document, source), err=True)
 
-    batch = Batch(outdir, settings, workers=workers, backend=runner, on_progress=report, on_document=document_line)
-    result = batch.run(items, refused)
+    try:
+        batch = get_engine(engine, outdir, settings, workers=workers, backend=runner, address=address,
+                           on_progress=report, on_document=document_line)
+        result = batch.run(items, refused)
+    except ConfigError as exc:
+        raise click.UsageError(exc.message) from exc
     if summary:
         for error in result.errors:
             click.echo(f"error: {error['source']}: {error['message']}", err=True)

@@ -1,6 +1,7 @@
 """What a batch is made of: files, folders, zip archives and glob patterns → input items.
 
-Every item knows where its result goes (a path relative to the output folder, fixed before
+Files may also be URLs of an fsspec filesystem (``s3://bucket/scans/``, see :mod:`extractor.storage`),
+except zip archives. Every item knows where its result goes (a path relative to the output folder, fixed before
 anything runs, so a rerun writes the same places). A zip entry with an unsafe path (absolute,
 ``..``), a link, an encrypted entry or one bigger than the size limit is refused, not read.
 """
@@ -12,8 +13,10 @@ import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from extractor.errors import CorruptInput, InputError, InputNotFound, InputTooLarge, UnsafeInput
+from extractor.errors import ConfigError, CorruptInput, InputError, InputNotFound, InputTooLarge, UnsafeInput
+from extractor.storage import as_path, is_local, is_url
 from extractor.textio import read_input_bytes
 
 SUFFIXES = (".txt", ".md", ".text", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -95,6 +98,11 @@ def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int) -> tuple
     items: list[InputItem] = []
     refused: list[Refused] = []
     for raw in arguments:
+        if is_url(raw):
+            found, bad = _from_url(raw)
+            items += found
+            refused += bad
+            continue
         path = Path(raw)
         if any(ch in raw for ch in "*?[") and not path.exists():
             matches = sorted(Path(p) for p in glob.glob(raw, recursive=True) if Path(p).is_file())
@@ -114,6 +122,40 @@ def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int) -> tuple
             items += found
             refused += bad
     return _unique_names(items), refused
+
+
+def _from_url(raw: str) -> tuple[list[InputItem], list[Refused]]:
+    """A file, folder or glob pattern on an fsspec filesystem (``s3://bucket/scans/``); one that
+    cannot be listed (no such filesystem package, no access) is refused with the reason."""
+    try:
+        named = _list_url(raw)
+    except ConfigError as exc:
+        return [], [Refused(raw, InputError(exc.message, source=raw))]
+    except (OSError, ValueError) as exc:
+        return [], [Refused(raw, InputError(f"cannot list {raw}: {exc}", source=raw))]
+    if named is None:
+        return [], [Refused(raw, InputNotFound(f"nothing at {raw}", source=raw))]
+    items, refused = [], []
+    for path, relative in named:
+        if path.suffix.lower() == ".zip":
+            refused.append(Refused(str(path), InputError("zip archives are read from local or shared paths only",
+                                                         source=str(path))))
+        else:
+            items.append(InputItem(str(path), _stem(relative), path))
+    return items, refused
+
+
+def _list_url(raw: str) -> list[tuple[Any, PurePosixPath]] | None:
+    root = as_path(raw)
+    if not is_local(root) and any(ch in raw for ch in "*?["):
+        files = [as_path(root.fs.unstrip_protocol(p)) for p in sorted(root.fs.glob(root.path))]
+        return [(f, PurePosixPath(f.name)) for f in files if f.is_file()] or None
+    if root.is_dir():
+        return [(f, PurePosixPath(f.path).relative_to(PurePosixPath(root.path))) for f in sorted(root.rglob("*"))
+                if f.is_file() and (_wanted(f.name) or f.suffix.lower() == ".zip")]
+    if root.is_file():
+        return [(root, PurePosixPath(root.name))]
+    return None
 
 
 def _one(path: Path, max_bytes: int, relative: PurePosixPath) -> tuple[list[InputItem], list[Refused]]:

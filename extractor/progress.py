@@ -1,4 +1,4 @@
-"""A progress line for batch runs: documents, pages, forms, flagged, failed, rate.
+"""A progress line for batch runs: documents, pages, forms, flagged, failed, rate, ETA.
 
 On a terminal it redraws one line; elsewhere (CI logs, pipes) it prints a line now and then.
 """
@@ -41,4 +41,15 @@ class ProgressLine:
         filled = int(width * handled / total) if total else width
         return (f"[{'#' * filled}{'.' * (width - filled)}] {handled}/{total} documents  "
                 f"{summary.pages} pages  {summary.run.forms} forms  {summary.flagged} flagged  "
-                f"{summary.failed} failed  {summary.skipped} skipped  {rate:.1f} docs/s")
+                f"{summary.failed} failed  {summary.skipped} skipped  {rate:.1f} docs/s{eta(summary, total, seconds)}")
+
+
+def eta(summary: BatchSummary, total: int, seconds: float) -> str:
+    """``  ETA 1h02m`` from the pace of the documents worked on so far (skipped ones cost nothing)."""
+    worked = summary.extracted + summary.failed
+    left = total - worked - summary.skipped
+    if left <= 0 or worked == 0 or seconds <= 0:
+        return ""
+    remaining = int(left * seconds / worked)
+    hours, minutes, secs = remaining // 3600, remaining // 60 % 60, remaining % 60
+    return f"  ETA {hours}h{minutes:02d}m" if hours else f"  ETA {minutes}m{secs:02d}s"
