@@ -30,6 +30,9 @@ from extractor.fieldpath import steps
 
 ACTIONS = ("replace", "add", "remove", "confirm")
 REVIEW_SEVERITIES = ("error", "warning")
+# A value a person typed is, as a rule, not printed in the source (that is why it was corrected):
+# these findings stay in its validation, but do not keep a corrected field waiting for review.
+SOURCE_CODES = ("ungrounded", "misplaced_value")
 _POINTER_ESCAPES = (("~1", "/"), ("~0", "~"))
 
 
@@ -207,16 +210,22 @@ def review_block(document: dict[str, Any], before: dict[str, Any], trail: list[d
         name = _name(entry["form"], entry["path"])
         if name not in target:
             target.append(name)
-    open_forms = [i for i, form in enumerate(document.get("forms", [])) if not form_settled(i, form, confirmed)]
+    open_forms = [i for i, form in enumerate(document.get("forms", []))
+                  if not form_settled(i, form, confirmed, corrected)]
     return {"status": "needs_review" if open_forms else "reviewed", "version": version,
             "corrected_fields": corrected, "confirmed": confirmed, "open_forms": open_forms,
             "reviewer": reviewer, "at": at}
 
 
-def form_settled(index: int, form: dict[str, Any], confirmed: list[str]) -> bool:
-    """Valid, confirmed as a whole, or every field with an error or warning confirmed."""
+def form_settled(index: int, form: dict[str, Any], confirmed: list[str], corrected: list[str] = ()) -> bool:
+    """Valid, confirmed as a whole, or every field with an error or warning confirmed (or corrected,
+    where the finding only says the typed value is not the printed one)."""
     if _name(index, None) in confirmed:
         return True
-    flagged = {f["path"] for f in (form.get("validation") or {}).get("findings", [])
-               if f.get("severity") in REVIEW_SEVERITIES}
-    return all(_name(index, path) in confirmed for path in flagged)
+    for finding in (form.get("validation") or {}).get("findings", []):
+        if finding.get("severity") not in REVIEW_SEVERITIES:
+            continue
+        name = _name(index, finding["path"])
+        if name not in confirmed and not (finding["code"] in SOURCE_CODES and name in corrected):
+            return False
+    return True

@@ -30,13 +30,13 @@ def esc(value: Any) -> str:
 class FormView:
     """What the page needs of one form: its findings and alignment by path."""
 
-    def __init__(self, index: int, form: dict[str, Any], confirmed: set[str]) -> None:
+    def __init__(self, index: int, form: dict[str, Any], confirmed: set[str], corrected: set[str] = frozenset()) -> None:
         self.index, self.form = index, form
         self.findings: dict[str, list[dict[str, Any]]] = {}
         for finding in (form.get("validation") or {}).get("findings", []):
             self.findings.setdefault(finding["path"], []).append(finding)
         self.alignment: dict[str, str] = form.get("alignment") or {}
-        self.confirmed = confirmed
+        self.confirmed, self.corrected = confirmed, corrected
         self.shown: set[str] = {"", "indicators"}       # paths whose findings have a place on the page
 
     def key(self, path: str) -> str:
@@ -80,7 +80,8 @@ def value_cell(view: FormView, path: str, value: Any, *, label: str, long: bool 
     shown = "" if value is None else str(value)
     align = view.alignment.get(path, "—" if value is None else "none")
     classes = " ".join(c for c in ("field", f"flag-{flag}" if flag else "", "needs-review" if flag else "",
-                                   "confirmed" if view.is_confirmed(path) else "") if c)
+                                   "confirmed" if view.is_confirmed(path) else "",
+                                   "corrected" if f"forms[{view.index}].{path}" in view.corrected else "") if c)
     attrs = (f'data-key="{esc(view.key(path))}" data-form="{view.index}" data-path="{esc(path)}" '
              f'data-type="{kind}" data-original="{esc(json.dumps(value, ensure_ascii=False))}"')
     editor = (f'<textarea class="value" rows="3" aria-label="{esc(label)}">{esc(shown)}</textarea>' if long else

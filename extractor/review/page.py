@@ -51,7 +51,8 @@ table.grid th{font-size:12px}table.indicators td{min-width:5em}
 td.field{cursor:pointer}td.field .value{width:100%;font:inherit;border:1px solid #ccc;padding:1px 3px;background:#fff}
 td.field textarea.value{resize:vertical}
 td.flag-error{background:#fdeaea}td.flag-warning{background:#fff5dc}td.confirmed{background:#eef7ee}
-td.changed .value{border-color:#2b62d9;background:#eef3ff}
+td.changed .value,td.corrected .value{border-color:#2b62d9;background:#eef3ff}
+td.corrected .meta::after{content:"corrected";color:#2b62d9}
 td.active{outline:3px solid #ffd400}
 .meta{font-size:10px;color:#888;display:flex;flex-wrap:wrap;gap:0 6px;align-items:center}
 .path{font-size:10px;word-break:break-all}table.grid{table-layout:fixed}table.grid th.rowno{width:2em}
@@ -91,7 +92,7 @@ function activate(key, fromPage) {
 document.querySelectorAll('td.field').forEach(td => td.addEventListener('click', () => activate(td.dataset.key)));
 document.querySelectorAll('.box').forEach(b => b.addEventListener('click', () => activate(b.dataset.key.split(' ')[0], true)));
 
-const shown = td => { const v = JSON.parse(td.dataset.original); return v === null ? '' : String(v); };
+const shown = td => td.querySelector('.value').defaultValue;   // as the page was served
 document.querySelectorAll('td.field .value').forEach(input => input.addEventListener('input', () => {
   const td = input.closest('td'); td.classList.toggle('changed', input.value !== shown(td));
 }));
@@ -197,8 +198,8 @@ def render_review(document: dict[str, Any], text: str, *, boxes: Sequence[TextBo
     ``page_images`` (URLs, one per page) and the ingestion's ``boxes`` the pages are shown instead."""
     forms = document.get("forms", [])
     review = document.get("review") or {}
-    confirmed = set(review.get("confirmed") or [])
-    sections = "".join(form_section(FormView(i, f, confirmed)) for i, f in enumerate(forms))
+    confirmed, corrected = set(review.get("confirmed") or []), set(review.get("corrected_fields") or [])
+    sections = "".join(form_section(FormView(i, f, confirmed, corrected)) for i, f in enumerate(forms))
     left = (_pages_html(forms, boxes, page_images) if page_images and boxes
             else f'<div id="source">{highlighted(text, marks(forms))}</div>')
     source = esc(document.get("source", ""))

@@ -26,7 +26,8 @@ def queue_entries(results: Iterable[tuple[Any, dict[str, Any]]], *, severity: st
         base = {"job": job.id, "source": job.source, "created": job.created, "version": review.get("version", 0)}
         for index, form in enumerate(result.get("forms") or []):
             validation = form.get("validation") or {}
-            if validation.get("status") == "valid" or form_settled(index, form, confirmed):
+            if validation.get("status") == "valid" or form_settled(index, form, confirmed,
+                                                                  review.get("corrected_fields") or []):
                 continue
             findings = validation.get("findings", [])
             severities = Counter(f["severity"] for f in findings)
