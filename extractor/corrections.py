@@ -26,7 +26,7 @@ from typing import Any
 
 from extractor.backends.base import RESULT_EXTRAS
 from extractor.errors import InvalidCorrection
-from extractor.fieldpath import steps
+from extractor.fieldpath import get_path, set_path, steps
 
 ACTIONS = ("replace", "add", "remove", "confirm")
 REVIEW_SEVERITIES = ("error", "warning")
@@ -130,6 +130,7 @@ def apply_changes(document: dict[str, Any], text: str, changes: list[Change], *,
     if not isinstance(forms, list):
         raise InvalidCorrection("the result holds no list of forms")
     trail = [_apply(forms, change) | {"version": version, "reviewer": reviewer, "at": at} for change in changes]
+    _as_the_schema_has_them(forms, trail)
     updated = revalidate_text({**document, "forms": forms}, text).document
     updated["review"] = review_block(updated, document.get("review") or {}, trail, reviewer=reviewer, at=at,
                                      version=version)
@@ -171,6 +172,27 @@ def _apply(forms: list[Any], change: Change) -> dict[str, Any]:
         raise InvalidCorrection(f"{change.path}: a value replaces a value, a row a row")
     parent[key] = change.value
     return entry | {"original": original, "value": change.value}
+
+
+def _as_the_schema_has_them(forms: list[Any], trail: list[dict[str, Any]]) -> None:
+    """Typed values written as the hand-off writes them ("94.55" for an amount → 94.55), so a
+    correction never turns a number into a string; a value of the wrong type is refused."""
+    from pydantic import ValidationError
+
+    from schemas.forms import parse_form
+
+    for index in sorted({e["form"] for e in trail if e["action"] in ("replace", "add")}):
+        contract = {k: v for k, v in forms[index].items() if k not in RESULT_EXTRAS and k != "review"}
+        try:
+            dumped = parse_form(contract).model_dump(mode="json")
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"] if p not in ("self_evaluation", "target_declaration"))
+            raise InvalidCorrection(f"form {index}: {where}: {error['msg']}") from None
+        for entry in trail:
+            if entry["form"] == index and entry["action"] in ("replace", "add") and entry["path"]:
+                entry["value"] = get_path(dumped, entry["path"])
+                set_path(forms[index], entry["path"], entry["value"])
 
 
 def _parent(form: Any, path: str) -> tuple[Any, Any]:

@@ -51,6 +51,15 @@ def test_a_corrected_total_is_revalidated_and_the_trail_keeps_both_values(result
     assert result["forms"][0]["total_score"] == 90.55     # the input result is left as it was
 
 
+def test_a_number_typed_as_text_is_kept_as_a_number(result):
+    corrected, trail = apply_changes(result, WRONG_TOTAL, parse_changes(
+        {"edits": [{"form": 0, "path": "total_score", "value": "94.55"}]}), reviewer="a", version=1)
+    assert corrected["forms"][0]["total_score"] == 94.55 and trail[0]["value"] == 94.55
+    with pytest.raises(InvalidCorrection, match="total_score"):
+        apply_changes(result, WRONG_TOTAL, parse_changes(
+            {"edits": [{"form": 0, "path": "total_score", "value": "九十"}]}), reviewer="a", version=1)
+
+
 def test_rows_are_added_and_removed_and_the_form_revalidated(result):
     row = dict(result["forms"][0]["indicators"][0])
     added, trail = apply_changes(result, WRONG_TOTAL, parse_changes(
