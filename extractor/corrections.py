@@ -5,7 +5,8 @@ An edit is said one of two ways, both turned into the same list of :class:`Chang
 - RFC 6902 JSON Patch on the result document, paths inside a form:
   ``[{"op": "replace", "path": "/forms/0/total_score", "value": 94.55}]``; ``add`` and ``remove``
   work on the indicator rows (``/forms/0/indicators/-``), ``test`` confirms a value ("I checked
-  it reads X": it fails if it does not);
+  it reads X": it fails if it does not); a ``test`` of ``/forms/0/form_type`` confirms the form
+  as a whole (its form-level findings too);
 - field edits, in the validators' path notation:
   ``{"edits": [{"form": 0, "path": "total_score", "value": 94.55},
   {"form": 0, "path": "grade", "confirm": true}, {"form": 1, "confirm": true}]}``.
@@ -162,7 +163,8 @@ def _apply(forms: list[Any], change: Change) -> dict[str, Any]:
     if change.action == "confirm":
         if change.value is not None and change.value != original:
             raise InvalidCorrection(f"{change.path}: reads {original!r}, not {change.value!r}")
-        return entry | {"original": original, "value": original}
+        whole = change.path == "form_type"          # the form's identity confirmed: the whole form
+        return entry | {"path": None if whole else change.path, "original": original, "value": original}
     if change.action == "remove":
         if not isinstance(parent, list):
             raise InvalidCorrection(f"{change.path}: only indicator rows are removed; set a field to null instead")

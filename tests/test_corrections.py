@@ -51,6 +51,14 @@ def test_a_corrected_total_is_revalidated_and_the_trail_keeps_both_values(result
     assert result["forms"][0]["total_score"] == 90.55     # the input result is left as it was
 
 
+def test_a_test_of_the_form_type_confirms_the_whole_form(result):
+    confirmed, trail = apply_changes(result, WRONG_TOTAL, parse_changes(
+        [{"op": "test", "path": "/forms/0/form_type", "value": "self_evaluation"}]), reviewer="a", version=1)
+    assert confirmed["review"]["confirmed"] == ["forms[0]"] and confirmed["review"]["status"] == "reviewed"
+    assert "total_score_mismatch" in _codes(confirmed)      # confirmed, not hidden
+    assert trail[0]["path"] is None and trail[0]["action"] == "confirm"
+
+
 def test_a_number_typed_as_text_is_kept_as_a_number(result):
     corrected, trail = apply_changes(result, WRONG_TOTAL, parse_changes(
         {"edits": [{"form": 0, "path": "total_score", "value": "94.55"}]}), reviewer="a", version=1)

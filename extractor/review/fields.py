@@ -163,7 +163,8 @@ def form_section(view: FormView) -> str:
             f'<h4>总分</h4><table class="pairs">{_pairs(view, TOTALS)}</table>{_others(view)}')
     general = findings_html(f | {"message": f"{label_of(path)} ({path}): {f['message']}" if path else f["message"]}
                             for path, fs in view.findings.items() if path not in view.shown or path == "" for f in fs)
-    return (f'<section class="form status-{esc(status)}{settled}" id="form-{view.index}" data-form="{view.index}">'
+    return (f'<section class="form status-{esc(status)}{settled}" id="form-{view.index}" data-form="{view.index}" '
+            f'data-form-type="{esc(form.get("form_type", ""))}">'
             f'<h2>{view.index + 1}. {esc(form.get("project_name") or "(项目名称缺失)")} <small>{esc(title)}</small> '
             f'<span class="status">{esc(status)}</span> <small>lines {esc(lines[0])}–{esc(lines[1])}</small> '
             f'<button type="button" class="confirm-form" data-form="{view.index}">confirm form</button></h2>'

@@ -97,8 +97,10 @@ document.querySelectorAll('td.field .value').forEach(input => input.addEventList
   const td = input.closest('td'); td.classList.toggle('changed', input.value !== shown(td));
 }));
 document.querySelectorAll('button.confirm-form').forEach(b => b.addEventListener('click', () => {
-  document.querySelectorAll(`#form-${b.dataset.form} .confirm-box:not(:disabled)`).forEach(c => { c.checked = true; });
-  message('every flagged field of form ' + (+b.dataset.form + 1) + ' marked confirmed; save to record it');
+  const form = document.getElementById('form-' + b.dataset.form);
+  form.dataset.confirm = '1';
+  form.querySelectorAll('.confirm-box:not(:disabled)').forEach(c => { c.checked = true; });
+  message('form ' + (+b.dataset.form + 1) + ' marked confirmed; save to record it');
 }));
 
 function pointer(td) {
@@ -120,6 +122,9 @@ function patch() {
       const c = td.querySelector('.confirm-box');
       if (c && c.checked && !c.disabled) ops.push({op: 'test', path: pointer(td), value: JSON.parse(td.dataset.original)});
     }
+  });
+  document.querySelectorAll('section.form[data-confirm="1"]').forEach(form => {   // the form as a whole
+    ops.push({op: 'test', path: '/forms/' + form.dataset.form + '/form_type', value: form.dataset.formType});
   });
   return ops;
 }

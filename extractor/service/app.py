@@ -191,7 +191,10 @@ def create_app(settings: Settings) -> FastAPI:
             raise Problem(404, "not_found", f"job {job_id} has no result version {version}")
         return JSONResponse(result)
 
-    @app.patch("/v1/jobs/{job_id}/result", responses={401: {}, 404: {}, 409: {}, 422: {}})
+    @app.patch("/v1/jobs/{job_id}/result", responses={401: {}, 404: {}, 409: {}, 422: {}}, openapi_extra={
+        "requestBody": {"required": True, "content": {
+            "application/json-patch+json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/json": {"schema": {"type": "object", "properties": {"edits": {"type": "array"}}}}}}})
     async def correct_result(job_id: str, request: Request) -> JSONResponse:
         """A reviewer's correction: an RFC 6902 JSON Patch (``[{"op": "replace", "path": "/forms/0/total_score",
         "value": 94.55}]``; ``test`` confirms a value) or field edits (``{"edits": [{"form": 0, "path":
