@@ -60,7 +60,7 @@ td.active{outline:3px solid #ffd400}
 .finding{font-size:12px;margin:2px 0;padding:2px 4px;border-left:3px solid #999;background:#fafafa}
 .finding.error{border-color:#d33}.finding.warning{border-color:#e9a100}.finding .code{font-weight:bold}
 .finding .identity{display:block;font-family:monospace;color:#900}.finding .numbers{display:block;color:#444}
-body.only-review tr.plain{display:none}
+body.only-review .plain{display:none}
 #trail td,#trail th{font-size:12px}
 """
 
@@ -73,6 +73,14 @@ const setZoom = z => pane && pane.style.setProperty('--zoom', z);
 document.querySelectorAll('#zoom button').forEach(b => b.addEventListener('click', () => setZoom(b.dataset.zoom)));
 document.querySelectorAll('table.pairs tr, table.grid tr').forEach(tr => {
   if (tr.querySelector('td') && !tr.querySelector('td.needs-review')) tr.classList.add('plain');
+});
+document.querySelectorAll('section.form h4').forEach(h => {     // a part with nothing to review
+  let part = h.nextElementSibling;
+  const parts = [];
+  while (part && part.tagName !== 'H4') { parts.push(part); part = part.nextElementSibling; }
+  if (!parts.some(p => p.querySelector('td.needs-review') || p.classList.contains('finding'))) {
+    [h, ...parts].forEach(e => e.classList.add('plain'));
+  }
 });
 const box = document.getElementById('only-review');
 box.addEventListener('change', e => document.body.classList.toggle('only-review', e.target.checked));
