@@ -22,6 +22,7 @@ from __future__ import annotations
 import hmac
 import json
 from contextlib import asynccontextmanager
+from itertools import islice
 from typing import Any
 from urllib.parse import quote
 
@@ -222,12 +223,16 @@ def create_app(settings: Settings) -> FastAPI:
         return {"job": job_id, "trail": store.trail(job_id)}
 
     def _queue(request: Request) -> list[dict[str, Any]]:
+        """The oldest ``?limit=`` (500) entries: results are read one by one only until then."""
         severity, code = request.query_params.get("severity") or None, request.query_params.get("code") or None
-        return list(queue_entries(store.done_results(), severity=severity, code=code))
+        limit = request.query_params.get("limit", "500")
+        if not limit.isdigit() or int(limit) < 1:
+            raise Problem(422, "invalid_request", "limit must be a positive whole number")
+        return list(islice(queue_entries(store.done_results(), severity=severity, code=code), int(limit)))
 
     @app.get("/v1/review")
     def review_queue(request: Request) -> dict[str, Any]:
-        """Forms needing review, oldest first (``?severity=error|warning|info``, ``?code=...``)."""
+        """Forms needing review, oldest first (``?severity=error|warning|info``, ``?code=...``, ``?limit=``)."""
         authorize(request)
         return {"queue": _queue(request)}
 
