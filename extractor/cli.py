@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -311,12 +312,18 @@ def _compare(settings: Settings, specs: list[str], report_dir: Path | None, synt
               help="The source document the result was extracted from.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the result with fresh validation, spans and alignment here.")
-def validate(result_path: Path, source_path: Path, output: Path | None) -> None:
+@click.option("--apply", "patch_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Apply a reviewer's corrections first: a JSON Patch (as the review page exports) or field edits.")
+@click.option("--reviewer", default=None, help="Who made the corrections, for the trail (default: your user name).")
+def validate(result_path: Path, source_path: Path, output: Path | None, patch_path: Path | None,
+             reviewer: str | None) -> None:
     """Re-validate a result (e.g. after a person edited it) against its source. Exit 1 if any form is invalid."""
     from extractor.revalidate import revalidate_document
 
     try:
         document = json.loads(result_path.read_text(encoding="utf-8"))
+        if patch_path is not None:
+            document = _apply_patch(document, patch_path, source_path, reviewer)
         checked = revalidate_document(document, source_path, settings=_settings())
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{result_path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
@@ -331,6 +338,27 @@ def validate(result_path: Path, source_path: Path, output: Path | None) -> None:
     if output:
         write_atomically(output, json.dumps(checked.document, ensure_ascii=False, indent=1) + "\n")
     sys.exit(1 if any(status == "invalid" for _, status, _ in checked.statuses) else 0)
+
+
+def _apply_patch(document: Any, patch_path: Path, source_path: Path, reviewer: str | None) -> dict[str, Any]:
+    """The result with a reviewer's corrections applied (the trail kept in ``review.trail``)."""
+    import getpass
+
+    from extractor.corrections import apply_changes, parse_changes
+    from extractor.ingest import read_source_text
+
+    if not isinstance(document, dict):
+        raise click.ClickException("--apply needs a result document ({\"forms\": [...]}), not a bare list")
+    try:
+        changes = parse_changes(json.loads(patch_path.read_text(encoding="utf-8")))
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{patch_path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
+    review = document.get("review") or {}
+    version = int(review.get("version", 0)) + 1
+    updated, trail = apply_changes(document, read_source_text(source_path, _settings()), changes,
+                                   reviewer=reviewer or getpass.getuser(), version=version)
+    updated["review"]["trail"] = [*review.get("trail", []), *trail]
+    return updated
 
 
 @main.command()
@@ -364,18 +392,23 @@ def serve(host: str, port: int, config: str | None, http_workers: int) -> None:
               help="The document the result was extracted from (text, PDF or image).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The HTML page.")
 def review(result_path: Path, source_path: Path, output: Path) -> None:
-    """Write the review page of a result: the source with every value highlighted at its span."""
-    from extractor.ingest import read_source_text
+    """Write the review page of a result: the page images (PDFs, images) or the source text, every
+    value boxed or highlighted at its place; edits are exported as a JSON patch for --apply."""
+    from extractor.ingest import ingest_source
     from extractor.review import render_review
+    from extractor.review.images import data_urls
 
     try:
         document = json.loads(result_path.read_text(encoding="utf-8"))
-        text = read_source_text(source_path, _settings())
+        ingested = ingest_source(source_path, _settings())
+        images = data_urls(source_path.read_bytes()) if ingested.boxes else []
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{result_path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
     except FormexError as exc:
         raise click.ClickException(exc.message) from exc
-    write_atomically(output, render_review(document, text))
+    trail = (document.get("review") or {}).get("trail", []) if isinstance(document, dict) else []
+    write_atomically(output, render_review(document, ingested.text, boxes=ingested.boxes, page_images=images,
+                                           trail=trail))
     click.echo(f"review page: {output}", err=True)
 
 

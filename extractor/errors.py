@@ -97,6 +97,12 @@ class NoFormsFound(InputError):
     code = "no_forms_found"
 
 
+class InvalidCorrection(InputError):
+    """A reviewer's correction that cannot be applied: a path the result does not hold, a bad patch."""
+
+    code = "invalid_correction"
+
+
 class ConfigError(UserError):
     code = "config_error"
     exit_code = 2

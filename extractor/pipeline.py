@@ -47,6 +47,7 @@ class DocumentResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
     input_kind: str = "text"
     pages: list[dict[str, Any]] = field(default_factory=list)
+    boxes: list[Any] = field(default_factory=list, repr=False)   # where the text sits on the pages (review page)
 
     def status_counts(self) -> dict[str, int]:
         counts = {"valid": 0, "needs_review": 0, "invalid": 0}
@@ -131,7 +132,7 @@ def extract_bytes(data: bytes, *, source: str, settings: Settings | None = None,
     ingested = ingest_bytes(data, source=source, ocr_dpi=settings.ocr_dpi, max_pages=settings.max_pages)
     result = extract_text(ingested.text, source=source, settings=settings, backend=backend,
                           encoding=ingested.encoding, sha256=ingested.sha256)
-    result.input_kind, result.pages = ingested.kind, ingested.pages
+    result.input_kind, result.pages, result.boxes = ingested.kind, ingested.pages, ingested.boxes
     return result
 
 

@@ -150,6 +150,19 @@ class ServiceSettings:
         if self.max_upload_bytes < 1 or self.sync_max_bytes < 0 or self.job_timeout_s <= 0 or self.job_workers < 1:
             raise ConfigError("service limits must be positive")
 
+    def named_keys(self) -> list[tuple[str, str]]:
+        """(name, secret) per API key: ``name:secret`` names a key (the review trail says who);
+        a plain secret is named ``key-`` and the first 8 hex digits of its sha256."""
+        import hashlib
+
+        named = []
+        for entry in self.api_keys:
+            name, colon, secret = entry.partition(":")
+            if not colon or not name.strip() or not secret:
+                name, secret = "key-" + hashlib.sha256(entry.encode()).hexdigest()[:8], entry
+            named.append((name.strip(), secret))
+        return named
+
 
 @dataclass(frozen=True)
 class Settings:

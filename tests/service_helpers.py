@@ -29,7 +29,8 @@ class Server:
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        lines = ["[service]", f'api_keys = ["{KEY}"]', f'job_db = "{folder / "jobs.sqlite"}"']
+        keys = ", ".join(f'"{key}"' for key in service.pop("api_keys", [KEY]))     # KEY or "name:secret" entries
+        lines = ["[service]", f"api_keys = [{keys}]", f'job_db = "{folder / "jobs.sqlite"}"']
         lines += [f"{name} = {value!r}".replace("'", '"') for name, value in service.items()]
         self.config = folder / "formex.toml"
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.errors import CorruptInput, InputTooLarge
+from extractor.ingest.boxes import TextBox, located_text
 from extractor.settings import Settings
 from extractor.textio import decode_bytes, read_input_bytes
 
@@ -38,6 +39,7 @@ class Ingested:
     sha256: str
     encoding: str | None = None
     pages: list[dict[str, Any]] = field(default_factory=list)
+    boxes: list[TextBox] = field(default_factory=list)    # (start, end, page, box 0..1): extractor.ingest.boxes
 
 
 def sniff(data: bytes) -> str:
@@ -67,21 +69,28 @@ def ingest_bytes(data: bytes, *, source: str, ocr_dpi: int = 200, max_pages: int
     else:
         pages = _read_image(data, source=source, max_pages=max_pages)
     text = fold("\n".join(row for page in pages for row in page.rows))
-    return Ingested(text, kind, digest, None, [page.info() for page in pages])
+    boxes = located_text([(page.number, page.cells) for page in pages], fold, text)
+    return Ingested(text, kind, digest, None, [page.info() for page in pages], boxes)
 
 
 def read_source_text(path: Path, settings: Settings) -> str:
     """The text a result's spans point into, rebuilt from its source document (any kind)."""
+    return ingest_source(path, settings).text
+
+
+def ingest_source(path: Path, settings: Settings) -> Ingested:
+    """A result's source document read again: its text, and for PDFs and images the cell boxes."""
     data = read_input_bytes(path, max_bytes=settings.max_input_bytes)
-    return ingest_bytes(data, source=str(path), ocr_dpi=settings.ocr_dpi, max_pages=settings.max_pages).text
+    return ingest_bytes(data, source=str(path), ocr_dpi=settings.ocr_dpi, max_pages=settings.max_pages)
 
 
 def _read_image(data: bytes, *, source: str, max_pages: int) -> list:
     import numpy as np
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
-    from extractor.ingest.ocr import engine_name, ocr_page_rows
+    from extractor.ingest.ocr import engine_name, ocr_page_cells
     from extractor.ingest.pdf import PageText
+    from extractor.ingest.table import join_rows
 
     try:
         image = Image.open(io.BytesIO(data))
@@ -93,6 +102,6 @@ def _read_image(data: bytes, *, source: str, max_pages: int) -> list:
     pages = []
     for number, frame in enumerate(frames, start=1):
         started = time.perf_counter()
-        rows = ocr_page_rows(np.asarray(frame))
-        pages.append(PageText(number, "ocr", rows, time.perf_counter() - started, engine_name()))
+        cells = ocr_page_cells(np.asarray(frame))
+        pages.append(PageText(number, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells))
     return pages

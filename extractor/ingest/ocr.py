@@ -12,7 +12,7 @@ import numpy as np
 
 from extractor.errors import ConfigError
 from extractor.ingest.raster import bands_from_image, deskew
-from extractor.ingest.table import Glyph, rows_text
+from extractor.ingest.table import Cell, Glyph, join_rows, table_cells
 
 _lock = threading.Lock()
 
@@ -53,5 +53,13 @@ def ocr_glyphs(gray: np.ndarray) -> list[Glyph]:
 
 def ocr_page_rows(gray: np.ndarray) -> list[str]:
     """A page image as row text: straighten, find the table rules, OCR, place boxes in cells."""
-    level, _ = deskew(gray)
-    return rows_text(ocr_glyphs(level), bands_from_image(level))
+    return join_rows(ocr_page_cells(gray))
+
+
+def ocr_page_cells(gray: np.ndarray) -> list[list[Cell]]:
+    """The rows of :func:`ocr_page_rows` as cells, boxes as fractions of the (unstraightened) image."""
+    from extractor.ingest.boxes import relative
+
+    level, angle = deskew(gray)
+    cells = table_cells(ocr_glyphs(level), bands_from_image(level))
+    return relative(cells, gray.shape[1], gray.shape[0], rotation=angle)

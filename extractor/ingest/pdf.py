@@ -5,15 +5,16 @@ a page has none (a scan with an invisible OCR layer), from the rulings in its re
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pymupdf
 
 from extractor.errors import CorruptInput, EncryptedInput, InputTooLarge
-from extractor.ingest.ocr import engine_name, ocr_page_rows
+from extractor.ingest.boxes import relative
+from extractor.ingest.ocr import engine_name, ocr_page_cells
 from extractor.ingest.raster import bands_from_image
-from extractor.ingest.table import Band, Glyph, Segment, bands_from_segments, rows_text
+from extractor.ingest.table import Band, Cell, Glyph, Segment, bands_from_segments, join_rows, table_cells
 
 MIN_TEXT_CHARS = 20
 
@@ -25,6 +26,7 @@ class PageText:
     rows: list[str]
     seconds: float
     engine: str | None = None
+    cells: list[list[Cell]] = field(default_factory=list, compare=False, repr=False)   # rows' cells, boxes 0..1
 
     def info(self) -> dict[str, object]:
         data: dict[str, object] = {"page": self.number, "method": self.method, "rows": len(self.rows),
@@ -94,9 +96,10 @@ def read_page(page: pymupdf.Page, *, dpi: int) -> PageText:
     chars = sum(1 for g in glyphs if g.text.strip())
     if chars >= MIN_TEXT_CHARS or (chars and not page.get_images()):
         bands = bands_from_segments(*_segments(page)) or _image_bands(page, dpi)
-        return PageText(page.number + 1, "text_layer", rows_text(glyphs, bands), time.perf_counter() - started)
-    rows = ocr_page_rows(_page_gray(page, dpi))
-    return PageText(page.number + 1, "ocr", rows, time.perf_counter() - started, engine_name())
+        cells = relative(table_cells(glyphs, bands), page.rect.width, page.rect.height)
+        return PageText(page.number + 1, "text_layer", join_rows(cells), time.perf_counter() - started, cells=cells)
+    cells = ocr_page_cells(_page_gray(page, dpi))
+    return PageText(page.number + 1, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells)
 
 
 def read_pdf(data: bytes, *, source: str, dpi: int = 200, max_pages: int = 200) -> list[PageText]:

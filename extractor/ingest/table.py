@@ -56,6 +56,24 @@ class Band:
         return None
 
 
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell's text and the box around its glyphs (``None`` for an empty cell): the review
+    page draws each value at its place with these boxes."""
+
+    text: str
+    box: Box | None
+
+
+def _box(glyphs: Sequence[Glyph]) -> Box | None:
+    if not glyphs:
+        return None
+    return (min(g.x0 for g in glyphs), min(g.y0 for g in glyphs), max(g.x1 for g in glyphs), max(g.y1 for g in glyphs))
+
+
 @dataclass(frozen=True)
 class Segment:
     """A ruling line: horizontal (``at`` is y, from ``start`` to ``end`` in x) or vertical."""
@@ -121,6 +139,16 @@ def _cell_text(glyphs: list[Glyph]) -> str:
 
 def rows_text(glyphs: Iterable[Glyph], bands: Sequence[Band]) -> list[str]:
     """One line per band (cells joined by tabs) and per line of text outside the table."""
+    return join_rows(table_cells(glyphs, bands))
+
+
+def join_rows(rows: list[list[Cell]]) -> list[str]:
+    """Row lines: the cells' text joined by tabs."""
+    return ["\t".join(cell.text for cell in row) for row in rows]
+
+
+def table_cells(glyphs: Iterable[Glyph], bands: Sequence[Band]) -> list[list[Cell]]:
+    """The rows of :func:`rows_text` as cells with their boxes."""
     cells: dict[int, dict[int, list[Glyph]]] = {i: {} for i in range(len(bands))}
     loose: list[Glyph] = []
     for glyph in glyphs:
@@ -136,16 +164,16 @@ def rows_text(glyphs: Iterable[Glyph], bands: Sequence[Band]) -> list[str]:
                 break
         if not placed:
             loose.append(glyph)
-    items: list[tuple[float, str]] = []
+    items: list[tuple[float, list[Cell]]] = []
     for i, band in enumerate(bands):
         if cells[i]:
-            texts = [_cell_text(cells[i].get(c, [])) for c in range(len(band.edges) - 1)]
-            items.append((band.top, "\t".join(texts)))
+            row = [cells[i].get(c, []) for c in range(len(band.edges) - 1)]
+            items.append((band.top, [Cell(_cell_text(g), _box(g)) for g in row]))
     items.extend(_loose_lines(loose))
-    return [text for _, text in sorted(items, key=lambda item: item[0])]
+    return [row for _, row in sorted(items, key=lambda item: item[0])]
 
 
-def _loose_lines(glyphs: list[Glyph]) -> list[tuple[float, str]]:
+def _loose_lines(glyphs: list[Glyph]) -> list[tuple[float, list[Cell]]]:
     """Text outside any cell, as lines (a wide gap inside a line becomes a tab)."""
     if not glyphs:
         return []
@@ -158,5 +186,5 @@ def _loose_lines(glyphs: list[Glyph]) -> list[tuple[float, str]]:
                 pieces.append([glyph])
             else:
                 pieces[-1].append(glyph)
-        result.append((min(g.y0 for g in line), "\t".join(_cell_text(p) for p in pieces)))
+        result.append((min(g.y0 for g in line), [Cell(_cell_text(p), _box(p)) for p in pieces]))
     return result

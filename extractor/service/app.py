@@ -3,13 +3,18 @@
     POST /v1/extractions          a file upload (multipart ``file``) or JSON ``{"text": ...}``;
                                   small text inputs are answered at once (200), others get a job (202)
     GET  /v1/jobs/{id}            a job's status
-    GET  /v1/jobs/{id}/result     its result (409 while it runs)
+    GET  /v1/jobs/{id}/result     its result, latest version (409 while it runs; ``?version=n`` for one)
+    PATCH /v1/jobs/{id}/result    a reviewer's correction (JSON Patch or field edits) → a new version
+    GET  /v1/jobs/{id}/trail      every correction: field, value before and after, who, when
+    GET  /v1/review               the review queue (``?severity=``, ``?code=``); ``/review`` as a page
     GET  /v1/schema               the hand-off JSON Schema
     GET  /healthz                 liveness and job counts (no key needed)
     GET  /review/{id}             the review page of a finished job (``?key=`` for browsers)
+    GET  /review/{id}/pages/{n}.png   page ``n`` of a PDF or image job, for the review page
 
 Every error is an RFC 7807 problem document (``application/problem+json``). API keys are bearer
-tokens from the settings; a request without one, or with a wrong one, gets 401.
+tokens from the settings (``name:secret``: the name is who the review trail records); a request
+without one, or with a wrong one, gets 401.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from __future__ import annotations
 import hmac
 import json
 from contextlib import asynccontextmanager
+from itertools import islice
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from extractor import __version__
+from extractor.corrections import apply_changes, parse_changes
 from extractor.errors import (
     BudgetExhausted,
     ConfigError,
@@ -37,7 +45,8 @@ from extractor.errors import (
     error_classes,
 )
 from extractor.ingest import sniff
-from extractor.review import render_review
+from extractor.review import queue_entries, render_queue, render_review
+from extractor.review.images import page_count, page_png
 from extractor.service.jobs import JobStore
 from extractor.service.worker import JobWorkers, SyncAnswers
 from extractor.settings import BACKENDS, Settings
@@ -113,15 +122,20 @@ def create_app(settings: Settings) -> FastAPI:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return problem_response(422, "invalid_request", "; ".join(e["msg"] for e in exc.errors()), request.url.path)
 
-    def authorize(request: Request, allow_query_key: bool = False) -> None:
-        if not service.api_keys:
-            return
+    keys = service.named_keys()
+
+    def authorize(request: Request, allow_query_key: bool = False) -> str:
+        """The name of the request's API key (``anonymous`` when the service has none); 401 otherwise."""
+        if not keys:
+            return "anonymous"
         header = request.headers.get("authorization", "")
         given = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not given and allow_query_key:
             given = request.query_params.get("key", "")
-        if not given or not any(hmac.compare_digest(given, key) for key in service.api_keys):
+        names = [name for name, key in keys if hmac.compare_digest(given.encode(), key.encode())] if given else []
+        if not names:
             raise Problem(401, "unauthorized", "a valid API key is required: Authorization: Bearer <key>")
+        return names[0]
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
@@ -170,7 +184,64 @@ def create_app(settings: Settings) -> FastAPI:
                           error.get("message", "the job failed"))
         if job.status != "done":
             raise Problem(409, "not_ready", f"the job is {job.status}; poll /v1/jobs/{job_id}")
-        return JSONResponse(store.result(job_id))
+        version = request.query_params.get("version")
+        if version is not None and not version.isdigit():
+            raise Problem(422, "invalid_request", "version must be a whole number")
+        result = store.result(job_id, None if version is None else int(version))
+        if result is None:
+            raise Problem(404, "not_found", f"job {job_id} has no result version {version}")
+        return JSONResponse(result)
+
+    @app.patch("/v1/jobs/{job_id}/result", responses={401: {}, 404: {}, 409: {}, 422: {}}, openapi_extra={
+        "requestBody": {"required": True, "content": {
+            "application/json-patch+json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/json": {"schema": {"type": "object", "properties": {"edits": {"type": "array"}}}}}}})
+    async def correct_result(job_id: str, request: Request) -> JSONResponse:
+        """A reviewer's correction: an RFC 6902 JSON Patch (``[{"op": "replace", "path": "/forms/0/total_score",
+        "value": 94.55}]``; ``test`` confirms a value) or field edits (``{"edits": [{"form": 0, "path":
+        "total_score", "value": 94.55}, {"form": 0, "path": "grade", "confirm": true}]}``). The result is
+        revalidated at once and stored as a new version; the answer is that version."""
+        reviewer = authorize(request)
+        job = _job_or_404(store, job_id)
+        if job.status != "done":
+            raise Problem(409, "not_ready", f"the job is {job.status}; only a finished result is corrected")
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise Problem(400, "invalid_json", f"the body is not JSON: {exc}") from exc
+        changes = parse_changes(body)
+        text = store.text(job_id) or ""
+        version, result = await run_in_threadpool(
+            store.correct, job_id, lambda latest, number: apply_changes(latest, text, changes, reviewer=reviewer,
+                                                                          version=number))
+        return JSONResponse(result, headers={"X-Formex-Result-Version": str(version)})
+
+    @app.get("/v1/jobs/{job_id}/trail")
+    def get_trail(job_id: str, request: Request) -> dict[str, Any]:
+        authorize(request)
+        _job_or_404(store, job_id)
+        return {"job": job_id, "trail": store.trail(job_id)}
+
+    def _queue(request: Request) -> list[dict[str, Any]]:
+        """The oldest ``?limit=`` (500) entries: results are read one by one only until then."""
+        severity, code = request.query_params.get("severity") or None, request.query_params.get("code") or None
+        limit = request.query_params.get("limit", "500")
+        if not limit.isdigit() or int(limit) < 1:
+            raise Problem(422, "invalid_request", "limit must be a positive whole number")
+        return list(islice(queue_entries(store.done_results(), severity=severity, code=code), int(limit)))
+
+    @app.get("/v1/review")
+    def review_queue(request: Request) -> dict[str, Any]:
+        """Forms needing review, oldest first (``?severity=error|warning|info``, ``?code=...``, ``?limit=``)."""
+        authorize(request)
+        return {"queue": _queue(request)}
+
+    @app.get("/review", response_class=HTMLResponse)
+    def review_queue_page(request: Request) -> HTMLResponse:
+        authorize(request, allow_query_key=True)
+        params = request.query_params
+        return HTMLResponse(render_queue(_queue(request), key=params.get("key", ""),
+                                         severity=params.get("severity", ""), code=params.get("code", "")))
 
     @app.get("/review/{job_id}", response_class=HTMLResponse)
     def review(job_id: str, request: Request) -> HTMLResponse:
@@ -178,7 +249,22 @@ def create_app(settings: Settings) -> FastAPI:
         job = _job_or_404(store, job_id)
         if job.status != "done":
             raise Problem(409, "not_ready", f"the job is {job.status}")
-        return HTMLResponse(render_review(store.result(job_id) or {}, store.text(job_id) or ""))
+        boxes, data = store.boxes(job_id), store.page_source(job_id)
+        query = f"?key={quote(request.query_params['key'])}" if request.query_params.get("key") else ""
+        images = [f"/review/{job_id}/pages/{n}.png{query}" for n in range(1, page_count(data) + 1)] if boxes and data else []
+        return HTMLResponse(render_review(store.result(job_id) or {}, store.text(job_id) or "", boxes=boxes,
+                                          page_images=images, trail=store.trail(job_id),
+                                          save_url=f"/v1/jobs/{job_id}/result"))
+
+    @app.get("/review/{job_id}/pages/{number}.png")
+    def review_page_image(job_id: str, number: int, request: Request) -> Response:
+        authorize(request, allow_query_key=True)
+        _job_or_404(store, job_id)
+        data = store.page_source(job_id)
+        if data is None or not 1 <= number <= page_count(data):
+            raise Problem(404, "not_found", f"job {job_id} has no page {number}")
+        return Response(page_png(data, number), media_type="image/png",
+                        headers={"Cache-Control": "private, max-age=3600"})
 
     return app
 

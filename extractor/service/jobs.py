@@ -6,6 +6,12 @@ written in one transaction. A claim records its owner (host and process id); job
 ``running`` by a process that died are put back in the queue (at start-up and then now and
 then), so none is lost; a result is only ever recorded once, by the claim that finished, so
 none is done twice. Several service processes may share one store.
+
+Reviewers' corrections make new versions of a result (``result_versions``: version 1, 2, …
+beside the extraction's own, version 0), each with its trail entries; a correction reads the
+latest version and writes the next in one write transaction, so concurrent ones are applied
+one after the other and none is lost. The input of a finished PDF or image job is kept (its
+page images are drawn on the review page), with the cell boxes ingestion recorded (``page_boxes``).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -37,6 +43,17 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created);
+CREATE TABLE IF NOT EXISTS result_versions (
+    job_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    trail TEXT NOT NULL,
+    PRIMARY KEY (job_id, version)
+);
+CREATE TABLE IF NOT EXISTS page_boxes (
+    job_id TEXT PRIMARY KEY,
+    boxes TEXT NOT NULL
+);
 """
 
 
@@ -115,10 +132,75 @@ class JobStore:
             return None
         return Job(*row[:7], json.loads(row[7]) if row[7] else None)
 
-    def result(self, job_id: str) -> dict[str, Any] | None:
+    def result(self, job_id: str, version: int | None = None) -> dict[str, Any] | None:
+        """The latest version of a done job's result (or the one asked for; 0 is the extraction's)."""
         with self._lock:
-            row = self._db.execute("SELECT result FROM jobs WHERE id = ? AND status = 'done'", (job_id,)).fetchone()
-        return json.loads(row[0]) if row and row[0] else None
+            row = self._latest(job_id) if version is None else self._version(job_id, version)
+        return json.loads(row[1]) if row and row[1] else None
+
+    def _latest(self, job_id: str) -> tuple[int, str] | None:
+        row = self._db.execute("SELECT version, result FROM result_versions WHERE job_id = ? ORDER BY version DESC "
+                               "LIMIT 1", (job_id,)).fetchone()
+        return row or self._version(job_id, 0)
+
+    def _version(self, job_id: str, version: int) -> tuple[int, str] | None:
+        if version == 0:
+            row = self._db.execute("SELECT 0, result FROM jobs WHERE id = ? AND status = 'done'", (job_id,)).fetchone()
+        else:
+            row = self._db.execute("SELECT version, result FROM result_versions WHERE job_id = ? AND version = ?",
+                                   (job_id, version)).fetchone()
+        return row if row and row[1] else None
+
+    def correct(self, job_id: str, change: Callable[[dict[str, Any], int], tuple[dict[str, Any], list[Any]]]
+                ) -> tuple[int, dict[str, Any]]:
+        """Apply ``change(latest result, next version) → (result, trail)`` and store it as the next
+        version, in one write transaction (concurrent corrections queue here, none lost)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                latest = self._latest(job_id)
+                if latest is None:
+                    raise LookupError(job_id)
+                version = latest[0] + 1
+                result, trail = change(json.loads(latest[1]), version)
+                self._db.execute("INSERT INTO result_versions (job_id, version, result, trail) VALUES (?, ?, ?, ?)",
+                                 (job_id, version, json.dumps(result, ensure_ascii=False),
+                                  json.dumps(trail, ensure_ascii=False)))
+                self._db.execute("UPDATE jobs SET updated = ? WHERE id = ?", (time.time(), job_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return version, result
+
+    def trail(self, job_id: str) -> list[dict[str, Any]]:
+        """Every correction of a job's result, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT trail FROM result_versions WHERE job_id = ? ORDER BY version",
+                                    (job_id,)).fetchall()
+        return [entry for (trail,) in rows for entry in json.loads(trail)]
+
+    def done_results(self) -> Iterator[tuple[Job, dict[str, Any]]]:
+        """Every done job (oldest first) with the latest version of its result, for the review queue."""
+        with self._lock:
+            ids = [row[0] for row in self._db.execute("SELECT id FROM jobs WHERE status = 'done' ORDER BY created")]
+        for job_id in ids:
+            job, result = self.get(job_id), self.result(job_id)
+            if job is not None and result is not None:
+                yield job, result
+
+    def boxes(self, job_id: str) -> list[Any]:
+        """The cell boxes ingestion recorded (PDFs and images), see :mod:`extractor.ingest.boxes`."""
+        with self._lock:
+            row = self._db.execute("SELECT boxes FROM page_boxes WHERE job_id = ?", (job_id,)).fetchone()
+        return json.loads(row[0]) if row else []
+
+    def page_source(self, job_id: str) -> bytes | None:
+        """The kept input of a done PDF or image job (None for text)."""
+        try:
+            return (self.inputs / job_id).read_bytes()
+        except OSError:
+            return None
 
     def text(self, job_id: str) -> str | None:
         """The document text the result's spans point into."""
@@ -153,7 +235,7 @@ class JobStore:
         return self.get(row[0]), token  # type: ignore[return-value]
 
     def finish(self, job_id: str, token: str, *, result: dict[str, Any] | None = None, text: str | None = None,
-               error: dict[str, Any] | None = None) -> bool:
+               error: dict[str, Any] | None = None, boxes: list[Any] | None = None) -> bool:
         """Record the outcome, only if this claim still owns the job. True if recorded."""
         status = "done" if error is None else "failed"
         with self._lock:
@@ -162,7 +244,10 @@ class JobStore:
                 "WHERE id = ? AND status = 'running' AND claim = ?",
                 (status, json.dumps(result, ensure_ascii=False) if result is not None else None, text,
                  json.dumps(error, ensure_ascii=False) if error is not None else None, time.time(), job_id, token)).rowcount
-        if changed:
+            if changed and boxes:
+                self._db.execute("INSERT OR REPLACE INTO page_boxes (job_id, boxes) VALUES (?, ?)",
+                                 (job_id, json.dumps(boxes)))
+        if changed and not boxes:            # a page image job keeps its input for the review page
             (self.inputs / job_id).unlink(missing_ok=True)
         return bool(changed)
 

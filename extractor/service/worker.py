@@ -31,7 +31,7 @@ def _run_job(conn: Any, data: bytes, source: str, settings: Settings) -> None:
     """In the child process: extract, send back the result and its text, or the error."""
     try:
         result = extract_bytes(data, source=source, settings=settings)
-        conn.send({"result": result.to_json(), "text": result.text})
+        conn.send({"result": result.to_json(), "text": result.text, "boxes": result.boxes})
     except FormexError as exc:
         conn.send({"error": exc.as_dict()})
     except Exception as exc:  # a bug: report it as the job's error, never crash the worker
@@ -117,7 +117,8 @@ class JobWorkers:
             if "error" in outcome:
                 self.store.finish(job.id, token, error=outcome["error"])
             else:
-                self.store.finish(job.id, token, result=outcome["result"], text=outcome["text"])
+                self.store.finish(job.id, token, result=outcome["result"], text=outcome["text"],
+                                  boxes=outcome.get("boxes"))
 
 
 # ---- synchronous answers, off the event loop

@@ -53,7 +53,9 @@ def _fund_rates(form: SelfEvaluationForm) -> Iterable[Finding]:
         if expected and not any(_close(row.execution_rate, e) for e in expected):
             yield Finding("rate_mismatch", "error", f"funds.{name}.execution_rate",
                           "执行率 is not 全年执行数 / 全年预算数 × 100 (truncated or rounded)",
-                          expected=min(expected), found=row.execution_rate)
+                          expected=min(expected), found=row.execution_rate,
+                          identity=f"执行率 {row.execution_rate} ≠ 全年执行数 {row.executed} / 全年预算数 "
+                                   f"{row.annual_budget} × 100 = {min(expected)}")
 
 
 def _fund_score(form: SelfEvaluationForm) -> Iterable[Finding]:
@@ -64,7 +66,9 @@ def _fund_score(form: SelfEvaluationForm) -> Iterable[Finding]:
     expected = two_decimal_candidates(exact)
     if not any(_close(row.score, e) for e in expected):
         yield Finding("fund_score_mismatch", "error", "funds.total.score",
-                      "资金得分 is not min(执行率, 100)/100 × 分数", expected=min(expected), found=row.score)
+                      "资金得分 is not min(执行率, 100)/100 × 分数", expected=min(expected), found=row.score,
+                      identity=f"资金得分 {row.score} ≠ min(执行率 {row.execution_rate}, 100)/100 × 分数 {row.weight} "
+                               f"= {min(expected)}")
 
 
 def _fund_columns(form: SelfEvaluationForm) -> Iterable[Finding]:
@@ -77,21 +81,29 @@ def _fund_columns(form: SelfEvaluationForm) -> Iterable[Finding]:
         expected = sum(values, Decimal(0))
         if not _close(total, expected, SUM_TOLERANCE):
             yield Finding("fund_sum_mismatch", "error", f"funds.total.{column}",
-                          "年度资金总额 is not 当年财政拨款 + 上年结转资金 + 其他资金", expected=expected, found=total)
+                          "年度资金总额 is not 当年财政拨款 + 上年结转资金 + 其他资金", expected=expected, found=total,
+                          identity=f"年度资金总额 {total} ≠ 当年财政拨款 {values[0]} + 上年结转资金 {values[1]} "
+                                   f"+ 其他资金 {values[2]} = {expected}")
 
 
 def _totals(form: SelfEvaluationForm) -> Iterable[Finding]:
     rows = form.indicators
     if form.total_score is not None and all(r.score is not None for r in rows):
-        expected = (form.funds.total.score or 0) + sum((r.score for r in rows), Decimal(0))
+        scores = sum((r.score for r in rows), Decimal(0))
+        expected = (form.funds.total.score or 0) + scores
         if not _close(form.total_score, expected, SUM_TOLERANCE):
             yield Finding("total_score_mismatch", "error", "total_score",
-                          "总分 得分 is not 资金得分 + Σ 指标得分", expected=expected, found=form.total_score)
+                          "总分 得分 is not 资金得分 + Σ 指标得分", expected=expected, found=form.total_score,
+                          identity=f"总分 {form.total_score} ≠ 资金得分 {form.funds.total.score or 0} + Σ 指标得分 {scores}"
+                                   f" = {expected}")
     if form.total_weight is not None and all(r.weight is not None for r in rows):
-        expected = (form.funds.total.weight or 0) + sum((r.weight for r in rows), Decimal(0))
+        weights = sum((r.weight for r in rows), Decimal(0))
+        expected = (form.funds.total.weight or 0) + weights
         if not _close(form.total_weight, expected, SUM_TOLERANCE):
             yield Finding("total_weight_mismatch", "error", "total_weight",
-                          "总分 分值 is not 资金分数 + Σ 分值", expected=expected, found=form.total_weight)
+                          "总分 分值 is not 资金分数 + Σ 分值", expected=expected, found=form.total_weight,
+                          identity=f"总分 分值 {form.total_weight} ≠ 资金分数 {form.funds.total.weight or 0} + Σ 分值 "
+                                   f"{weights} = {expected}")
 
 
 def _scores_within_weights(form: SelfEvaluationForm) -> Iterable[Finding]:
@@ -157,12 +169,16 @@ def check_target_declaration(form: TargetDeclarationForm) -> Iterable[Finding]:
         expected = sum(parts, Decimal(0))  # type: ignore[arg-type]
         if not _close(f.annual_total, expected, SUM_TOLERANCE):
             yield Finding("fund_sum_mismatch", "error", "funds.annual_total",
-                          "年度资金申请总额 is not 当年财政拨款 + 上年结转资金 + 其他资金", expected=expected, found=f.annual_total)
+                          "年度资金申请总额 is not 当年财政拨款 + 上年结转资金 + 其他资金", expected=expected, found=f.annual_total,
+                          identity=f"年度资金申请总额 {f.annual_total} ≠ 当年财政拨款 {parts[0]} + 上年结转资金 {parts[1]} "
+                                   f"+ 其他资金 {parts[2]} = {expected}")
     if f.project_total is not None and f.project_fiscal is not None and f.project_other is not None:
         expected = f.project_fiscal + f.project_other
         if not _close(f.project_total, expected, SUM_TOLERANCE):
             yield Finding("fund_sum_mismatch", "error", "funds.project_total",
-                          "项目资金总额 is not 财政资金 + 其他资金", expected=expected, found=f.project_total)
+                          "项目资金总额 is not 财政资金 + 其他资金", expected=expected, found=f.project_total,
+                          identity=f"项目资金总额 {f.project_total} ≠ 财政资金 {f.project_fiscal} + 其他资金 "
+                                   f"{f.project_other} = {expected}")
     if form.plan_start and form.plan_end and form.plan_start > form.plan_end:
         yield Finding("dates_reversed", "error", "plan_end", "计划完成日期 is before 计划开始日期",
                       expected=f">= {form.plan_start}", found=form.plan_end)

@@ -20,9 +20,12 @@ class Finding:
     expected: Any = None
     found: Any = None
     source_span: tuple[int, int] | None = None
+    identity: str | None = None     # an arithmetic check with its numbers: "总分 99.5 ≠ 资金得分 9.55 + Σ 指标得分 89.95"
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        if self.identity is None:
+            del data["identity"]
         data["expected"] = _jsonable(self.expected)
         data["found"] = _jsonable(self.found)
         data["source_span"] = list(self.source_span) if self.source_span else None
