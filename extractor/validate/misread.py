@@ -24,7 +24,7 @@ import re
 from decimal import Decimal
 from typing import Iterable
 
-from extractor.backends.rules.columns import read_column_map
+from extractor.columns import read_column_map
 from extractor.framework import LEVEL1, LEVEL2, POINTS, resolve_label
 from extractor.layout import Cell
 from extractor.normalize import key, parse_number

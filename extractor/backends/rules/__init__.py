@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from extractor.backends.base import Reading
-from extractor.backends.rules.columns import ColumnMap, read_column_map
+from extractor.columns import ColumnMap, read_column_map
 from extractor.backends.rules.forms import parse_self_evaluation, parse_target_declaration
 from extractor.layout import split_lines
 from extractor.regions import find_table_head

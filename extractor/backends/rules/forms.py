@@ -11,7 +11,7 @@ from extractor.backends.rules.header import (
     read_labelled_values,
     read_year,
 )
-from extractor.backends.rules.columns import ColumnMap, read_column_map
+from extractor.columns import ColumnMap, read_column_map
 from extractor.backends.rules.indicators import (
     RowDraft,
     read_declaration_rows,

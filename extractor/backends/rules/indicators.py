@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from extractor.backends.rules.columns import ColumnMap
+from extractor.columns import ColumnMap
 from extractor.framework import Label, level2_from_name, only_child, parent_of
 from extractor.layout import Cell, Line
 from extractor.normalize import parse_number
