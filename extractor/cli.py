@@ -258,10 +258,13 @@ def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings,
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
               help="With --compare: write summary.md, report.html (charts) and comparison.json here.")
 @click.option("--synthetic-forms", default=500, show_default=True, help="With --compare: synthetic forms at the default noise.")
+@click.option("--variants", "variant_forms", type=int, default=None, is_flag=False, flag_value=60,
+              help="Score each template variant (eval/variants.py, N forms each, default 60) and each real form of "
+                   "eval/data/real* instead: field F1 per template.")
 @model_options
 def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_json: bool, validators: bool,
                  rendering: str, specs: tuple[str, ...], report_dir: Path | None, synthetic_forms: int,
-                 **options: object) -> None:
+                 variant_forms: int | None, **options: object) -> None:
     """Score a backend on the labelled eval set (field P/R/F1 by the FORMAT.md rules), or compare
     several on the real and synthetic sets (--compare ... --report DIR)."""
     from eval.dataset import DATA_DIR
@@ -276,6 +279,12 @@ def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_js
                    else format_validator_report(validator_report))
         return
     settings = _settings_from_options(backend, options)
+    if variant_forms is not None:
+        from eval.variants import format_scores, score_real, score_variants
+
+        scores = score_variants(settings, variant_forms) + score_real(settings)
+        click.echo(json.dumps([s.as_dict() for s in scores], ensure_ascii=False, indent=1) if as_json else format_scores(scores))
+        return
     if specs:
         _compare(settings, [s for spec in specs for s in spec.split()], report_dir, synthetic_forms)
         return

@@ -154,3 +154,9 @@ def exit_code_for(codes) -> int:  # type: ignore[no-untyped-def]
     otherwise the highest exit code among their classes (budget 5 > API 4 > model 3 > config 2 > 1)."""
     by_code = {kind.code: kind.exit_code for kind in error_classes()}
     return max((by_code.get(code, 1) for code in codes), default=0)
+
+
+class UnknownFormType(UserError):
+    """A form type with no spec under ``extractor/specs/``."""
+
+    code = "unknown_form_type"

@@ -9,21 +9,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from extractor.normalize import key
+import re
 
-FRAMEWORK: dict[str, tuple[str, ...]] = {
-    "成本指标": ("经济成本指标", "社会成本指标", "生态环境成本指标"),
-    "产出指标": ("数量指标", "质量指标", "时效指标"),
-    "效益指标": ("经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"),
-    "满意度指标": ("服务对象满意度指标",),
-}
+from extractor.normalize import key
+from extractor.spec import load_framework
+from extractor.textconv import simplified
+
+_SPEC = load_framework()
+FRAMEWORK: dict[str, tuple[str, ...]] = dict(_SPEC.standard)
 LEVEL1 = tuple(FRAMEWORK)
 PARENT = {child: parent for parent, children in FRAMEWORK.items() for child in children}
-LEVEL2 = tuple(PARENT)
-SECTION_LABELS = frozenset({"绩效指标", "项目绩效指标", "指标"})  # row labels that carry no level
-_ALL = LEVEL1 + LEVEL2
+# Every place a 二级 name has in the standard and the older hierarchies (成本指标 under 产出指标,
+# 环境效益指标 and 社会公众或服务对象满意度指标 under 效益指标).
+PARENTS: dict[str, tuple[str, ...]] = {}
+for _parent, _children in [*FRAMEWORK.items(), *_SPEC.older.items()]:
+    for _child in _children:
+        if _parent not in PARENTS.get(_child, ()):
+            PARENTS[_child] = (*PARENTS.get(_child, ()), _parent)
+LEVEL2 = tuple(PARENTS)
+_STANDARD_PLACES = {child: (parent,) for child, parent in PARENT.items()}
+OLDER_LEVEL2 = frozenset(c for children in _SPEC.older.values() for c in children)
+SECTION_LABELS = _SPEC.section_labels  # row labels that carry no level
+_ALL = LEVEL1 + tuple(c for c in LEVEL2 if c not in LEVEL1)
 _PREFIXES = {name[:i] for name in _ALL for i in range(2, len(name))}
 _SUFFIXES = {name[i:] for name in _ALL for i in range(1, len(name))} - set(_ALL) - _PREFIXES
+# Points printed inside a level label: 产出指标(50分), 满意度指标（10分）, 产出指标 50分
+POINTS = re.compile(r"[(（]?\s*\d+(?:\.\d+)?\s*分\s*[)）]?$")
+
+
+def strip_points(text: str) -> str:
+    """A level label without the points printed in it (``产出指标(50分)`` → ``产出指标``)."""
+    k = simplified(key(text).rstrip(":："))
+    stripped = POINTS.sub("", k)
+    return stripped if stripped != k and stripped in _ALL else k
 
 
 @dataclass(frozen=True)
@@ -41,22 +59,23 @@ def resolve_label(text: str, level1_hint: str | None = None) -> Label | None:
     Full names win; a fragment such as ``经济`` is resolved with ``level1_hint`` (the
     level-1 name on the same row or carried from above).
     """
-    k = key(text).rstrip(":：")
+    k = strip_points(text)
     if k in FRAMEWORK:
         return Label(1, k)
-    if k in PARENT:
+    if k in PARENTS:
         return Label(2, k)
     if k not in _PREFIXES:
         return None
     level1 = [name for name in LEVEL1 if name.startswith(k)]
-    level2 = [name for name in LEVEL2 if name.startswith(k)]
+    level2 = [name for name in LEVEL2 if name.startswith(k) and name not in FRAMEWORK]
     if level1 and not level2:
         return Label(1, level1[0], complete=False)
     if level2:
         if level1_hint:
-            scoped = [name for name in level2 if PARENT[name] == level1_hint]
-            if len(scoped) == 1:
-                return Label(2, scoped[0], complete=False)
+            for places in (_STANDARD_PLACES, PARENTS):   # the standard framework first, then the older places
+                scoped = [name for name in level2 if level1_hint in places.get(name, ())]
+                if len(scoped) == 1:
+                    return Label(2, scoped[0], complete=False)
         if len(level2) == 1:
             return Label(2, level2[0], complete=False)
     return None
@@ -71,8 +90,16 @@ def is_section_label(text: str) -> bool:
     return key(text) in SECTION_LABELS
 
 
-def parent_of(level2: str | None) -> str | None:
-    return PARENT.get(level2) if level2 else None
+def parent_of(level2: str | None, level1_hint: str | None = None) -> str | None:
+    """The 一级 of a 二级 name: the hint when the name may stand under it, else its first place."""
+    parents = PARENTS.get(level2 or "", ())
+    if level1_hint in parents:
+        return level1_hint
+    return parents[0] if parents else None
+
+
+def allowed_parents(level2: str | None) -> tuple[str, ...]:
+    return PARENTS.get(level2 or "", ())
 
 
 def only_child(level1: str | None) -> str | None:

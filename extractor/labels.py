@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 
-FORM_TITLES = {"self_evaluation": "财政项目支出绩效自评表", "target_declaration": "财政项目支出绩效目标申报表"}
+from extractor.spec import all_specs
+
+FORM_TITLES = {spec.form_type: spec.printed_title for spec in all_specs()}   # from extractor/specs/*.toml
 
 HEADER_LABELS = {
     "year": "年度",

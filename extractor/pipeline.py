@@ -121,7 +121,7 @@ def assemble(reading: Reading, validation: FormValidation | None) -> ExtractedFo
     """The form as it is written out: validated spans, or the provenance when validation was off."""
     spans = validation.spans if validation is not None else reading.provenance
     return ExtractedForm(reading.form, reading.backend, reading.block.first_line, reading.block.last_line,
-                         spans=dict(spans), validation=validation, extraction=reading.extraction)
+                         spans=dict(spans), validation=validation, extraction=reading.extraction, extra=reading.extra)
 
 
 def extract_bytes(data: bytes, *, source: str, settings: Settings | None = None, backend: Backend | None = None) -> DocumentResult:

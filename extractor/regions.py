@@ -12,19 +12,56 @@ from typing import Sequence
 from extractor.framework import is_section_label, resolve_label
 from extractor.layout import Line
 from extractor.normalize import parse_number
+from extractor.spec import all_specs, load_spec
+from extractor.textconv import simplified
+
+_NAME_HEADS = tuple(sorted({label for spec in all_specs() for label in spec.indicator_columns.get("name", ())}))
+_TAIL = load_spec("self_evaluation").tail
 
 
 def is_table_head(line: Line) -> bool:
-    keys = "".join(line.keys)
-    return "三级指标" in keys or ("一级指标" in keys and "二级指标" in keys)
+    """The indicator table's head row: it names the 三级指标 column (or its synonyms), or both levels."""
+    keys = simplified("".join(line.keys))
+    if "三级指标" in keys or ("一级指标" in keys and "二级指标" in keys):
+        return True
+    if len(line.cells) >= 3 and all(_names_indicator_column(c.text) for c in line.cells):
+        return True    # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位)
+    return len(line.cells) >= 2 and any(label in keys for label in _NAME_HEADS)
+
+
+def _names_indicator_column(text: str) -> bool:
+    return parse_number(text) is None and any(spec.indicator_role(text) for spec in all_specs())
+
+
+def _starts_with(line: Line, labels: tuple[str, ...]) -> bool:
+    return bool(line.cells) and simplified(line.cells[0].key).startswith(labels)
 
 
 def is_total_row(line: Line) -> bool:
-    return bool(line.cells) and line.cells[0].key.startswith("总分")
+    """总分 / 合计 (the spec's ``tail.total`` labels)."""
+    return _starts_with(line, _TAIL["total"])
 
 
 def is_grade_row(line: Line) -> bool:
-    return bool(line.cells) and line.cells[0].key.startswith("评分等级")
+    """评分等级 / 自评等级 / 评价结论 (the spec's ``tail.grade`` labels)."""
+    return _starts_with(line, _TAIL["grade"])
+
+
+_TRAILER = ("注:", "注：", "说明:", "说明：", "填报人", "填表人", "单位负责人", "财务负责人", "项目负责人", "联系电话", "填报日期", "审核人")
+
+
+def is_trailer_line(line: Line) -> bool:
+    """A note or signature line under the table (注：…, 填报人：, 联系电话：): not an indicator row."""
+    return bool(line.cells) and simplified(line.cells[0].key).startswith(_TRAILER)
+
+
+def _until_trailer(rows: Sequence[Line]) -> Sequence[Line]:
+    return next((rows[:i] for i, line in enumerate(rows) if is_trailer_line(line)), rows)
+
+
+def find_table_head(lines: Sequence[Line]) -> int | None:
+    """Index of the indicator table's head row, or None when OCR lost it."""
+    return next((i for i, line in enumerate(lines) if is_table_head(line)), None)
 
 
 def split_at_table(lines: Sequence[Line]) -> tuple[Sequence[Line], Sequence[Line]]:
@@ -32,22 +69,31 @@ def split_at_table(lines: Sequence[Line]) -> tuple[Sequence[Line], Sequence[Line
 
     Without a head row (lost by OCR) the table starts at the first row led by a level-1 label.
     """
-    for i, line in enumerate(lines):
-        if is_table_head(line):
-            return lines[:i], lines[i + 1:]
+    i = find_table_head(lines)
+    if i is not None:
+        return lines[:i], _until_trailer(lines[i + 1:])
     for i, line in enumerate(lines):
         cells = [c for c in line.cells if not is_section_label(c.text)]
         if cells and (label := resolve_label(cells[0].text)) and label.level == 1 and label.complete:
-            return lines[:i], lines[i:]
+            return lines[:i], _until_trailer(lines[i:])
     return lines, ()
 
 
 def split_self_evaluation_tail(table: Sequence[Line], fund_weight=0) -> tuple[Sequence[Line], Sequence[Line]]:
     """Indicator rows, then the 总分 / 评分等级 lines (a 总分 row may have lost its label)."""
     for i, line in enumerate(table):
-        if is_total_row(line) or is_grade_row(line) or _is_unlabelled_total(line, table[:i], fund_weight):
+        if (is_total_row(line) or is_grade_row(line) or _is_unlabelled_total(line, table[:i], fund_weight)
+                or _is_lone_total(line, table[i + 1:])):
             return table[:i], table[i:]
     return table, ()
+
+
+def _is_lone_total(line: Line, below: Sequence[Line]) -> bool:
+    """One bare number closing the table (a 总分 row that lost its label, in a table with one score
+    column): only the grade, notes or nothing follow it."""
+    if len(line.cells) != 1 or parse_number(line.cells[0].text) is None:
+        return False
+    return all(l.is_blank or is_grade_row(l) or is_trailer_line(l) for l in below)
 
 
 def _is_unlabelled_total(line: Line, above: Sequence[Line], fund_weight) -> bool:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from extractor.framework import Label, is_section_label, is_suffix_fragment, resolve_label
+from extractor.framework import OLDER_LEVEL2, Label, allowed_parents, is_section_label, is_suffix_fragment, resolve_label
 from extractor.layout import Cell
 from extractor.normalize import parse_number
 
@@ -55,6 +55,20 @@ class LabelState:
 
     level1: str | None = None
     level2: str | None = None
+    level1_col: int | None = None   # the column where level-1 labels stand
+
+
+def _as_level2(label: Label, cell: Cell, labels: list[Label], state: LabelState) -> Label:
+    """An older hierarchy prints a 一级 name as a 二级 (成本指标 under 产出指标): it is one when it
+    follows a 一级 on its row, or stands right of the 一级 column under a 一级 it may belong to."""
+    if label.level != 1 or label.name not in OLDER_LEVEL2:
+        return label
+    row_level1 = next((l.name for l in labels if l.level == 1), None)
+    if row_level1 is not None:
+        return Label(2, label.name, label.complete) if row_level1 in allowed_parents(label.name) else label
+    if state.level1 in allowed_parents(label.name) and state.level1_col is not None and cell.col > state.level1_col:
+        return Label(2, label.name, label.complete)
+    return label
 
 
 def peel_labels(cells: Sequence[Cell], state: LabelState) -> tuple[list[Label], list[Cell], list[Cell], bool]:
@@ -80,6 +94,9 @@ def peel_labels(cells: Sequence[Cell], state: LabelState) -> tuple[list[Label], 
             label = resolve_label(cell.text, hint)
             if label is None:
                 break
+            label = _as_level2(label, cell, labels, state)
+            if label.level == 1 and state.level1_col is None:
+                state.level1_col = cell.col
             labels.append(label)
         label_cells.append(cell)
         i += 1

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from extractor.layout import Line
+from extractor.regions import is_table_head
+from extractor.spec import all_specs
+from extractor.textconv import simplified
 
 FormType = Literal["self_evaluation", "target_declaration"]
 
-SELF_EVALUATION_TITLE = "绩效自评表"
-DECLARATION_TITLE = "绩效目标申报表"
 _YEAR = re.compile(r"(\d{4})年度")
-_SELF_EVALUATION_MARKS = ("全年执行数", "执行率", "实际完成值", "评分等级", "全年预算数", "年初预算数", "偏差原因", "实际完成情况", "总分")
-_DECLARATION_MARKS = ("项目性质", "项目类别", "计划开始日期", "计划完成日期", "年度资金申请总额", "项目总目标", "指标值", "财政资金")
+_TITLE_MAX = 60          # a title line is short; a sentence that names a form is not its title
+_QUOTED = re.compile(r"《[^》]*》")
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,22 @@ def is_project_name_row(line: Line) -> bool:
     return bool(line.cells) and line.cells[0].key.rstrip(":：") == "项目名称"
 
 
-def is_title_line(line: Line) -> bool:
+def title_type(line: Line) -> str | None:
+    """The form type whose title this line prints (Traditional characters read as Simplified), or None.
+
+    A form named inside a sentence or in 《…》 (a footnote: 详见《项目支出绩效目标申报表》) is not a title.
+    """
     joined = "".join(line.keys)
-    return SELF_EVALUATION_TITLE in joined or DECLARATION_TITLE in joined
+    if not joined or len(joined) > _TITLE_MAX:
+        return None
+    text = _QUOTED.sub("", simplified(joined))
+    if "。" in text or "，" in text or "详见" in text or "附件" in text and len(text) > 20:
+        return None
+    return next((spec.form_type for spec in all_specs() if any(t in text for t in spec.titles)), None)
+
+
+def is_title_line(line: Line) -> bool:
+    return title_type(line) is not None
 
 
 def is_year_line(line: Line) -> bool:
@@ -69,7 +83,7 @@ def split_forms(lines: list[Line]) -> list[FormBlock]:
         block_lines = tuple(lines[start:end])
         while block_lines and block_lines[-1].is_blank:
             block_lines = block_lines[:-1]
-        if block_lines:
+        if block_lines and _has_form_content(block_lines):
             blocks.append(FormBlock(classify(block_lines), block_lines, any(is_title_line(l) for l in block_lines[:6])))
     return blocks
 
@@ -93,19 +107,27 @@ def _title_leads_to_project_name(lines: list[Line], i: int) -> bool:
     return False
 
 
+def _has_form_content(lines: tuple[Line, ...]) -> bool:
+    """A form has a 项目名称 row or an indicator table; a lone title-like fragment has neither."""
+    return any(is_project_name_row(line) or is_table_head(line) for line in lines)
+
+
 def _is_header_line(line: Line) -> bool:
     return line.is_blank or is_title_line(line) or is_year_line(line)
 
 
 def classify(lines: tuple[Line, ...]) -> FormType:
     """The title decides; without one, the labels the form contains do."""
+    specs = all_specs()
     for line in lines[:8]:
-        joined = "".join(line.keys)
-        if SELF_EVALUATION_TITLE in joined or "自评" in joined:
-            return "self_evaluation"
-        if DECLARATION_TITLE in joined or "申报表" in joined:
-            return "target_declaration"
+        if found := title_type(line):
+            return found  # type: ignore[return-value]
+    for line in lines[:8]:
+        joined = simplified("".join(line.keys))
+        if len(joined) <= _TITLE_MAX and not _QUOTED.search(joined):
+            for spec in specs:
+                if any(word in joined for word in spec.title_words):
+                    return spec.form_type  # type: ignore[return-value]
     text = "".join("".join(line.keys) for line in lines)
-    self_score = sum(mark in text for mark in _SELF_EVALUATION_MARKS)
-    declaration_score = sum(mark in text for mark in _DECLARATION_MARKS)
-    return "target_declaration" if declaration_score > self_score else "self_evaluation"
+    scores = {spec.form_type: sum(mark in text for mark in spec.marks) for spec in specs}
+    return "target_declaration" if scores["target_declaration"] > scores["self_evaluation"] else "self_evaluation"

@@ -9,9 +9,10 @@ from pathlib import Path
 from string import Template
 
 from extractor.errors import ConfigError
+from extractor.spec import all_specs
 
 PROMPTS_DIR = Path(__file__).resolve().parent
-FORM_TITLES = {"self_evaluation": "财政项目支出绩效自评表", "target_declaration": "财政项目支出绩效目标申报表"}
+FORM_TITLES = {spec.form_type: spec.printed_title for spec in all_specs()}   # from extractor/specs/*.toml
 
 
 @dataclass(frozen=True)

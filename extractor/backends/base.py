@@ -26,7 +26,7 @@ AnyForm = SelfEvaluationForm | TargetDeclarationForm
 Spans = dict[str, list[tuple[int, int]]]
 log = get_logger("backends")
 # What a form carries in the output beyond the hand-off fields (see ExtractedForm.to_json).
-RESULT_EXTRAS = ("validation", "spans", "alignment", "source_lines", "extraction")
+RESULT_EXTRAS = ("validation", "spans", "alignment", "source_lines", "extraction", "extra")
 
 
 @dataclass
@@ -45,6 +45,7 @@ class Reading:
     provenance: Spans = field(default_factory=dict)
     regions: FormRegions | None = None
     extraction: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)        # printed values the contract has no field for
     context: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -59,6 +60,7 @@ class ExtractedForm:
     spans: Spans = field(default_factory=dict)
     validation: "FormValidation | None" = None
     extraction: dict[str, Any] = field(default_factory=dict)   # model, prompt version, usage (model backends)
+    extra: dict[str, Any] = field(default_factory=dict)        # printed values the contract has no field for
 
     def to_json(self) -> dict:
         """The form object of the hand-off format, plus its validation, spans and alignment."""
@@ -72,6 +74,8 @@ class ExtractedForm:
         data["source_lines"] = [self.first_line + 1, self.last_line + 1]
         if self.extraction:
             data["extraction"] = self.extraction
+        if self.extra:
+            data["extra"] = self.extra
         return data
 
 

@@ -1,8 +1,10 @@
 """The hybrid backend: the parser first; the model only for forms the validators reject.
 
 A parser form goes to the model when validation finds a value not printed where it belongs
-(``ungrounded``, ``misplaced_value``), a missed row (``missing_row``), no rows at all, or a
-broken hierarchy. Arithmetic findings do not send a form: the numbers are printed, and a model
+(``ungrounded``, ``misplaced_value``), a missed row (``missing_row``), no rows at all, a
+broken hierarchy, or a misread (:mod:`extractor.validate.misread`: a label or points inside a
+value, a row without its level, two cells joined, a column the template does not print, a value
+whose column role does not fit). Arithmetic findings do not send a form: the numbers are printed, and a model
 must not change them.
 
 The two readings are merged field by field: a grounded parser value stays; a field the parser
@@ -28,8 +30,9 @@ from extractor.fieldpath import get_path, set_path
 from extractor.segment import FormBlock
 from extractor.validate import FormValidation
 from extractor.validate.grounding import leaves
+from extractor.validate.misread import MISREAD_CODES
 
-MODEL_CODES = frozenset({"ungrounded", "misplaced_value", "missing_row", "hierarchy_broken"})
+MODEL_CODES = frozenset({"ungrounded", "misplaced_value", "missing_row", "hierarchy_broken"}) | MISREAD_CODES
 
 
 def model_reasons(validation: FormValidation) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from extractor.regions import FormRegions, form_regions
-from extractor.validate import arithmetic, plausibility, structure
+from extractor.validate import arithmetic, misread, plausibility, structure
 from extractor.validate.findings import Finding, FormValidation
 from extractor.validate.grounding import ground_form
 from extractor.validate.source import SourceText
@@ -42,7 +42,8 @@ def validate_form(form: AnyForm, source: SourceText, *,
     texts = {name: source.part(getattr(regions, name)) for name in ("head", "table", "tail")}
     ground_form(form.model_dump(), source, result, texts, provenance or {})
     checks = [structure.check_hierarchy(form), structure.check_duplicates(form), structure.check_required(form),
-              structure.check_completeness(form, regions), plausibility.check_year(form)]
+              structure.check_completeness(form, regions), plausibility.check_year(form),
+              misread.check_misreads(form, source)]
     if isinstance(form, SelfEvaluationForm):
         checks += [arithmetic.check_self_evaluation(form), plausibility.check_self_evaluation_scale(form)]
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from extractor.framework import LEVEL1, PARENT
+from extractor.framework import LEVEL1, allowed_parents
 from extractor.layout import Cell, Line
 from extractor.normalize import key
 from extractor.regions import FormRegions
@@ -22,11 +22,11 @@ def check_hierarchy(form: AnyForm) -> Iterable[Finding]:
         l1, l2 = key(row.level1), key(row.level2)
         if l1 and l1 not in LEVEL1:
             yield Finding("unknown_level", "warning", f"{path}.level1", "not a 一级指标 of the framework", found=row.level1)
-        if l2 and l2 not in PARENT:
+        if l2 and not allowed_parents(l2):
             yield Finding("unknown_level", "warning", f"{path}.level2", "not a 二级指标 of the framework", found=row.level2)
-        elif l1 and l2 and PARENT[l2] != l1:
+        elif l1 and l2 and l1 not in allowed_parents(l2):
             yield Finding("hierarchy_broken", "error", f"{path}.level2", f"{row.level2} does not belong under {row.level1}",
-                          expected=PARENT[l2], found=row.level1)
+                          expected=" / ".join(allowed_parents(l2)), found=row.level1)
         if l1:
             if seen_level1 and l1 != seen_level1[-1] and l1 in seen_level1:
                 yield Finding("hierarchy_out_of_order", "warning", f"{path}.level1",

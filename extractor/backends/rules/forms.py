@@ -11,15 +11,18 @@ from extractor.backends.rules.header import (
     read_labelled_values,
     read_year,
 )
+from extractor.columns import ColumnMap, read_column_map
 from extractor.backends.rules.indicators import (
     RowDraft,
     read_declaration_rows,
+    read_rows_by_role,
     read_self_evaluation_rows,
     resolve_levels,
 )
 from extractor.backends.rules.provenance import Provenance
 from extractor.layout import Cell, Line
-from extractor.regions import FormRegions, form_regions, is_grade_row, is_total_row, split_at_table
+from extractor.regions import FormRegions, find_table_head, form_regions, is_grade_row, is_total_row, split_at_table
+from extractor.spec import FormSpec, load_spec
 from extractor.normalize import normalise_date, parse_number
 from schemas import (
     DeclarationFunds,
@@ -35,17 +38,47 @@ def _joined(cells: list[Cell]) -> str | None:
     return "".join(c.text for c in cells) or None
 
 
-def parse_self_evaluation(lines: Sequence[Line]) -> tuple[SelfEvaluationForm, Provenance, FormRegions]:
+def read_table(lines: Sequence[Line], rows: Sequence[Line], spec: FormSpec, prov: Provenance,
+               fallback: ColumnMap | None = None) -> tuple[list[RowDraft], ColumnMap | None]:
+    """The indicator rows: by the head row's column roles where the template's columns differ from
+    the standard ones, else by the content rules. Where OCR lost the head, ``fallback`` (the roles of
+    the document's previous table, the same template) stands in for it."""
+    at = find_table_head(lines)
+    columns = read_column_map(lines[at] if at is not None else None, rows[:1], spec)
+    lost = columns is None or "name" not in columns.names     # no head row, or only its sub-head row
+    if lost and fallback is not None and not fallback.is_standard(spec.form_type):
+        columns = fallback
+        prov.extra["columns_from"] = "a neighbouring form"
+    elif lost:
+        columns = None     # a sub-head alone does not say where names and scores stand: the content rules read
+    if columns is not None and not columns.is_standard(spec.form_type):
+        drafts = read_rows_by_role(rows[1:] if columns.sub_head and not lost else rows, columns)
+        prov.extra["columns"] = list(columns.names)
+    elif spec.form_type == "self_evaluation":
+        drafts = read_self_evaluation_rows(rows)
+    else:
+        drafts = read_declaration_rows(rows)
+    resolve_levels(drafts)
+    extras = [{"row": i, **{role: _joined(cells) for role, cells in d.extra.items()}} for i, d in enumerate(drafts) if d.extra]
+    if extras:
+        prov.extra["indicators"] = extras
+    return drafts, columns
+
+
+def parse_self_evaluation(lines: Sequence[Line], spec: FormSpec | None = None,
+                          fallback: ColumnMap | None = None) -> tuple[SelfEvaluationForm, Provenance, FormRegions]:
     """The form, the cells each value came from, and the regions the form was read in."""
+    spec = spec or load_spec("self_evaluation")
     prov = Provenance()
     head, table = split_at_table(lines)
-    labelled = read_labelled_values(head, prov)
-    goals = read_goals(head, {"预期目标": "goal_expected", "实际完成情况": "goal_actual"}, prov)
-    funds = read_self_evaluation_funds(head, prov)
+    labelled = read_labelled_values(head, prov, spec)
+    goals = read_goals(head, spec, prov)
+    funds = read_self_evaluation_funds(head, prov, spec)
     regions = form_regions(lines, True, (funds.get("total") or {}).get("weight"), at_table=(head, table))
-    drafts = read_self_evaluation_rows(regions.table)
-    resolve_levels(drafts)
-    total_weight, total_score, grade = _read_tail(regions.tail, prov)
+    drafts, columns = read_table(lines, regions.table, spec, prov, fallback)
+    scored = columns is None or "score" in columns.names
+    weights = sum((d.weight_value for d in drafts), (funds.get("total") or {}).get("weight") or 0)
+    total_weight, total_score, grade = _read_tail(regions.tail, prov, scored, weights)
     form = SelfEvaluationForm(
         year=read_year(head, prov),
         project_name=labelled.get("project_name"),
@@ -63,7 +96,9 @@ def parse_self_evaluation(lines: Sequence[Line]) -> tuple[SelfEvaluationForm, Pr
     return form, prov, regions
 
 
-def _read_tail(tail: Sequence[Line], prov: Provenance):
+def _read_tail(tail: Sequence[Line], prov: Provenance, scored: bool = True, weights=None):
+    """总分 / 合计 (分值 and 得分) and the grade. A lone number is the 分值 total where the table has no
+    得分 column, or where it is the sum of the weights (the 得分 cell left blank); else the 得分 total."""
     total_weight = total_score = grade = None
     for line in tail:
         numbers = [c for c in line.cells if parse_number(c.text) is not None]
@@ -76,9 +111,15 @@ def _read_tail(tail: Sequence[Line], prov: Provenance):
             total_weight, total_score = parse_number(numbers[-2].text), parse_number(numbers[-1].text)
             prov.add("total_weight", numbers[-2])
             prov.add("total_score", numbers[-1])
-        elif total_weight is None and len(numbers) == 1 and is_total_row(line):
-            total_score = parse_number(numbers[0].text)
-            prov.add("total_score", numbers[0])
+        elif total_weight is None and len(numbers) == 1 and (is_total_row(line) or len(line.cells) == 1):
+            lone = parse_number(numbers[0].text)
+            scored = scored and not (weights and lone == weights and len(line.cells) <= 3)
+            field = "total_score" if scored else "total_weight"
+            if scored:
+                total_score = parse_number(numbers[0].text)
+            else:
+                total_weight = parse_number(numbers[0].text)
+            prov.add(field, numbers[0])
     return total_weight, total_score, grade
 
 
@@ -107,15 +148,16 @@ def _record(prov: Provenance, index: int, draft: RowDraft) -> None:
         prov.extend(f"{base}.labels", draft.label_cells)
 
 
-def parse_target_declaration(lines: Sequence[Line]) -> tuple[TargetDeclarationForm, Provenance, FormRegions]:
+def parse_target_declaration(lines: Sequence[Line], spec: FormSpec | None = None,
+                             fallback: ColumnMap | None = None) -> tuple[TargetDeclarationForm, Provenance, FormRegions]:
     """The form, the cells each value came from, and the regions the form was read in."""
+    spec = spec or load_spec("target_declaration")
     prov = Provenance()
     regions = form_regions(lines, False)
     head, table = regions.head, regions.table
-    labelled = read_labelled_values(head, prov)
-    goals = read_goals(head, {"项目总目标": "goal_overall", "年度总体目标": "goal_annual"}, prov)
-    drafts = read_declaration_rows(table)
-    resolve_levels(drafts)
+    labelled = read_labelled_values(head, prov, spec)
+    goals = read_goals(head, spec, prov)
+    drafts, _ = read_table(lines, table, spec, prov, fallback)
     for index, draft in enumerate(drafts):
         _record(prov, index, draft)
     form = TargetDeclarationForm(
@@ -128,7 +170,7 @@ def parse_target_declaration(lines: Sequence[Line]) -> tuple[TargetDeclarationFo
         plan_start=normalise_date(labelled.get("plan_start")),
         plan_end=normalise_date(labelled.get("plan_end")),
         funds_unit=read_funds_unit(head, prov),
-        funds=DeclarationFunds(**read_declaration_funds(head, prov)),
+        funds=DeclarationFunds(**read_declaration_funds(head, prov, spec)),
         goal_overall=goals["goal_overall"],
         goal_annual=goals["goal_annual"],
         indicators=[

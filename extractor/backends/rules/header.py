@@ -7,24 +7,22 @@ from typing import Iterable, Sequence
 
 from extractor.layout import Cell, Line
 from extractor.backends.rules.provenance import Provenance
+from extractor.spec import FormSpec, all_specs
+from extractor.textconv import simplified
 
-HEADER_LABELS = {
-    "项目名称": "project_name",
-    "主管部门": "competent_department",
-    "实施单位": "implementing_unit",
-    "项目性质": "project_nature",
-    "项目类别": "project_category",
-    "计划开始日期": "plan_start",
-    "计划完成日期": "plan_end",
-}
-_ANY_LABEL = set(HEADER_LABELS) | {"项目资金", "项目资金总额", "年度资金申请总额", "项目绩效目标", "年度总体目标"}
+_ALL_HEADER_LABELS = frozenset(label for spec in all_specs() for label in spec.header_labels())
+_GOAL_LABELS = frozenset(label for spec in all_specs() for labels in spec.goals.values() for label in labels)
+_ANY_LABEL = _ALL_HEADER_LABELS | {"项目资金", "项目资金总额", "年度资金申请总额", "项目绩效目标", "年度总体目标"}
 _YEAR_PAREN = re.compile(r"[(（]\s*(\d{4})\s*年\s*度?\s*[)）]")
 _YEAR_ANY = re.compile(r"(\d{4})\s*年\s*度")
-_UNIT = re.compile(r"项目资金[^()（）]*[(（]\s*(万元|元)\s*[)）]")
+_UNIT = re.compile(r"(?:资金|预算|金额)[^()（）]{0,12}[(（]\s*(万元|元)\s*[)）]|(?:金额)?单位\s*[:：]\s*(万元|元)$")
+# A cell still holding the template's instruction (…(100字以内)): the unit did not fill it in.
+TEMPLATE_HINT = re.compile(r"[(（]\s*\d+\s*字以内\s*[)）]")
+_SECTION = re.compile(r"^\d+\s*[.、．]")
 
 
 def label_of(cell: Cell) -> str:
-    return cell.key.rstrip(":：")
+    return simplified(cell.key.rstrip(":："))
 
 
 def is_label(cell: Cell) -> bool:
@@ -32,14 +30,14 @@ def is_label(cell: Cell) -> bool:
     return k in _ANY_LABEL or k.startswith("项目资金")
 
 
-def read_labelled_values(lines: Sequence[Line], prov: Provenance) -> dict[str, str | None]:
+def read_labelled_values(lines: Sequence[Line], prov: Provenance, spec: FormSpec) -> dict[str, str | None]:
     """For every header label, the next non-label cell on its row; when its row has none, a lone
     cell on the line below (OCR pushed the value down); None when there is neither."""
     found: dict[str, str | None] = {}
     for n, line in enumerate(lines):
         cells = line.cells
         for i, cell in enumerate(cells):
-            field = HEADER_LABELS.get(label_of(cell))
+            field = spec.header_field(cell.key)
             if field is None or field in found:
                 continue
             value = cells[i + 1] if i + 1 < len(cells) and not is_label(cells[i + 1]) else None
@@ -54,7 +52,7 @@ def read_labelled_values(lines: Sequence[Line], prov: Provenance) -> dict[str, s
 def _pushed_down(line: Line) -> Cell | None:
     """The value of a label row printed on the next line: that line's only cell, not a label."""
     texts = [c for c in line.cells if c.text]
-    if len(texts) == 1 and not is_label(texts[0]) and not any(label_of(texts[0]) == k for k in HEADER_LABELS):
+    if len(texts) == 1 and not is_label(texts[0]):
         return texts[0]
     return None
 
@@ -77,16 +75,40 @@ def read_funds_unit(lines: Iterable[Line], prov: Provenance) -> str | None:
             match = _UNIT.search(cell.key)
             if match:
                 prov.add("funds_unit", cell)
-                return match.group(1)
+                return match.group(1) or match.group(2)
     return None
 
 
-def read_goals(lines: Sequence[Line], heads: dict[str, str], prov: Provenance) -> dict[str, str | None]:
-    """Goal texts under their column heads (e.g. 预期目标 / 实际完成情况).
+def read_goals(lines: Sequence[Line], spec: FormSpec, prov: Provenance) -> dict[str, str | None]:
+    """The goal texts: beside their row labels (项目年度目标 | text), or under their column heads
+    (预期目标 | 实际完成情况 over the texts). The labels are the spec's ``goals``."""
+    heads = {label: field for field, labels in spec.goals.items() for label in labels}
+    result: dict[str, str | None] = {field: None for field in spec.goals}
+    parts = _row_labelled_goals(lines, heads) or _column_goals(lines, heads)
+    for field, cells in parts.items():
+        cells = [c for c in cells if not TEMPLATE_HINT.search(c.key)]
+        if cells:
+            result[field] = "".join(c.text for c in cells)
+            for c in cells:
+                prov.add(field, c)
+    return result
 
-    ``heads`` maps a head label to the output field. Each text cell below the head row is
-    given to the head whose column is nearest; a text wrapped over several lines is joined.
-    """
+
+def _row_labelled_goals(lines: Sequence[Line], heads: dict[str, str]) -> dict[str, list[Cell]]:
+    """``年度目标完成情况 | text``: a goal label with its text to its right on the same row."""
+    parts: dict[str, list[Cell]] = {}
+    for line in lines:
+        cells = [c for c in line.cells if not _is_goal_row_label(c) or label_of(c) in heads]
+        for i, cell in enumerate(cells[:-1]):
+            field = heads.get(label_of(cell))
+            following = cells[i + 1:]
+            if field and field not in parts and following and not any(label_of(c) in heads for c in following):
+                parts[field] = list(following)
+                break
+    return parts
+
+
+def _column_goals(lines: Sequence[Line], heads: dict[str, str]) -> dict[str, list[Cell]]:
     head_cols: dict[str, int] = {}
     start = None
     for i, line in enumerate(lines):
@@ -94,12 +116,13 @@ def read_goals(lines: Sequence[Line], heads: dict[str, str], prov: Provenance) -
         if cols:
             head_cols, start = cols, i
             break
-    result: dict[str, str | None] = {field: None for field in heads.values()}
-    if start is None:
-        return result
     parts: dict[str, list[Cell]] = {field: [] for field in heads.values()}
+    if start is None:
+        return parts
     by_order = sorted(head_cols, key=head_cols.get)  # type: ignore[arg-type]
     for line in lines[start + 1:]:
+        if _ends_goals(line):
+            break
         texts = [c for c in line.cells if not _is_goal_row_label(c)]
         if not texts:
             continue
@@ -110,14 +133,23 @@ def read_goals(lines: Sequence[Line], heads: dict[str, str], prov: Provenance) -
             pairs = ((min(by_order, key=lambda f: (abs(head_cols[f] - c.col), -head_cols[f])), c) for c in texts)
         for field, cell in pairs:
             parts[field].append(cell)
-    for field, cells in parts.items():
-        if cells:
-            result[field] = "".join(c.text for c in cells)
-            for c in cells:
-                prov.add(field, c)
-    return result
+    return parts
+
+
+def _ends_goals(line: Line) -> bool:
+    """The goal texts end at the next labelled part of the form: a numbered section (2.项目实施内容…),
+    a header label, or the fund table."""
+    for cell in line.cells:
+        k = label_of(cell)
+        if (_SECTION.match(k) and len(k) <= 20) or k in _ALL_HEADER_LABELS or _is_fund_label(k):
+            return True
+    return False
+
+
+def _is_fund_label(k: str) -> bool:
+    return len(k) <= 20 and any(spec.fund_column(k) or spec.fund_row(k) for spec in all_specs() if spec.fund_columns)
 
 
 def _is_goal_row_label(cell: Cell) -> bool:
     k = label_of(cell)
-    return k in {"年度总体目标", "项目绩效目标", "总体目标", "绩效目标"}
+    return k in {"年度总体目标", "项目绩效目标", "总体目标", "绩效目标", "年度绩效目标"}

@@ -12,12 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from extractor.columns import ColumnMap
 from extractor.framework import Label, level2_from_name, only_child, parent_of
 from extractor.layout import Cell, Line
+from extractor.normalize import parse_number
 from extractor.rows import (
     LabelState,
     find_score_anchor,
     has_comparison,
+    is_number_cell,
     looks_like_actual,
     looks_like_short_target,
     looks_like_value,
@@ -44,6 +47,11 @@ class RowDraft:
     level1: str | None = None
     level2: str | None = None
     label_cells: list[Cell] = field(default_factory=list)
+    extra: dict[str, list[Cell]] = field(default_factory=dict)   # columns the contract lacks (年初目标值)
+
+    @property
+    def weight_value(self):
+        return (parse_number(self.weight.text) or 0) if self.weight is not None else 0
 
     @property
     def name_key(self) -> str:
@@ -182,7 +190,7 @@ def _update_state(state: LabelState, labels: list[Label]) -> None:
             state.level1 = label.name
         else:
             state.level2 = label.name
-            state.level1 = parent_of(label.name)
+            state.level1 = parent_of(label.name, state.level1)
 
 
 def resolve_levels(drafts: list[RowDraft]) -> None:
@@ -208,7 +216,7 @@ def resolve_levels(drafts: list[RowDraft]) -> None:
             if hinted and hinted != "服务对象满意度指标":
                 l1, l2 = parent_of(hinted), hinted
         if l2:
-            l1 = parent_of(l2) or l1
+            l1 = parent_of(l2, l1 or level1) or l1
         if l1 and l1 != level1:
             level2 = None
         if l1:
@@ -229,3 +237,87 @@ def _later_satisfaction_row(drafts: list[RowDraft], i: int) -> bool:
         if SATISFACTION_WORD in later.name_key and not any(l.level == 1 and l.name != SATISFACTION_L1 for l in later.labels):
             return True
     return False
+
+
+# --- reading by the head row's column roles ----------------------------------------------------
+
+_TEXT_ROLES = ("name", "target", "actual", "deviation_note")
+_TARGET_PARTS = ("target_sign", "target", "target_unit")
+
+
+def read_rows_by_role(lines: Sequence[Line], columns: ColumnMap) -> list[RowDraft]:
+    """Rows of a table whose columns were named by its head row: each cell is read by its column's
+    role. A row starts where a scored table prints its 分值 (or, without score columns, where a
+    name is printed); other lines continue the row above, cell by cell in their columns."""
+    scored = "weight" in columns.names or "score" in columns.names
+    state = LabelState()
+    drafts: list[RowDraft] = []
+    pending_labels: list[Label] = []
+    prefix: dict[str, list[Cell]] = {}
+    for line in lines:
+        labels, label_cells, rest, _ = peel_labels(line.cells, state)
+        by_role = _cells_by_role(rest, columns, columns.offset(line, rest))
+        scores = _has_number(by_role, "weight") or _has_number(by_role, "score")
+        # a row starts at its 分值 (a scored table), or where a name is printed beside its level
+        # labels (the last row of a cut table, a table without score columns)
+        starts = scores or bool(by_role.get("name")) and (bool(labels) or not scored)
+        if not starts:
+            if not by_role and labels:
+                pending_labels = labels
+            elif drafts and not labels and not prefix:
+                _extend(drafts[-1], by_role)
+            else:
+                pending_labels = pending_labels + labels
+                for role, cells in by_role.items():
+                    prefix.setdefault(role, []).extend(cells)
+            _update_state(state, labels)
+            continue
+        draft = RowDraft(line=line.number, labels=pending_labels + labels, label_cells=label_cells)
+        pending_labels = []
+        for role, cells in prefix.items():
+            by_role[role] = cells + by_role.get(role, [])
+        prefix = {}
+        _fill(draft, by_role)
+        _update_state(state, draft.labels)
+        drafts.append(draft)
+    return drafts
+
+
+def _cells_by_role(cells: Sequence[Cell], columns: ColumnMap, offset: int) -> dict[str, list[Cell]]:
+    by_role: dict[str, list[Cell]] = {}
+    for cell in cells:
+        role = columns.role_at(cell.col + offset) or "name"
+        if role in ("level1", "level2"):
+            role = "name"     # not a level label, yet in a level column: a shifted name
+        by_role.setdefault(role, []).append(cell)
+    return by_role
+
+
+def _has_number(by_role: dict[str, list[Cell]], role: str) -> bool:
+    return any(is_number_cell(c) for c in by_role.get(role, ()))
+
+
+def _fill(draft: RowDraft, by_role: dict[str, list[Cell]]) -> None:
+    draft.name = list(by_role.get("name", ()))
+    draft.target = [c for part in _TARGET_PARTS for c in by_role.get(part, ())]
+    draft.target.sort(key=lambda c: (c.line, c.col))
+    draft.actual = list(by_role.get("actual", ()))
+    draft.note = list(by_role.get("deviation_note", ()))
+    weights = [c for c in by_role.get("weight", ()) if is_number_cell(c)]
+    scores = [c for c in by_role.get("score", ()) if is_number_cell(c)]
+    draft.weight = weights[0] if weights else None
+    draft.score = scores[0] if scores else None
+    for role, cells in by_role.items():
+        if role not in _TEXT_ROLES and role not in _TARGET_PARTS and role not in ("weight", "score"):
+            draft.extra[role] = list(cells)
+
+
+def _extend(draft: RowDraft, by_role: dict[str, list[Cell]]) -> None:
+    """A continuation line (a cell cut by a page break): each cell to its column's field."""
+    for role, cells in by_role.items():
+        if role in _TARGET_PARTS:
+            draft.target.extend(cells)
+        elif role in _TEXT_ROLES:
+            {"name": draft.name, "actual": draft.actual, "deviation_note": draft.note}.get(role, draft.name).extend(cells)
+        elif role not in ("weight", "score"):
+            draft.extra.setdefault(role, []).extend(cells)

@@ -9,9 +9,11 @@ from extractor.layout import Cell
 
 @dataclass
 class Provenance:
-    """Field path (``funds.total.executed``, ``indicators[3].score``) → source cells."""
+    """Field path (``funds.total.executed``, ``indicators[3].score``) → source cells; and the values
+    the template prints that the contract has no field for (``extra``: 年初目标值, 备注 …)."""
 
     cells: dict[str, list[Cell]] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
     def add(self, path: str, cell: Cell) -> None:
         self.cells.setdefault(path, []).append(cell)

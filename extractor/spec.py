@@ -1,0 +1,161 @@
+"""The form model as data: one spec per form type, read from ``extractor/specs/*.toml``.
+
+A spec holds what a template prints: its titles, the labels of each header field and their
+synonyms, the fund rows and columns, the indicator table's columns and their header labels, the
+tail rows, and the checks that apply. The level framework (standard and older hierarchies) is
+``framework.toml``. The parser, segmentation and validators read these; a province's template
+is added by adding its labels to a spec, and a new form type by adding a spec file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from extractor.errors import UnknownFormType
+from extractor.normalize import key
+from extractor.textconv import simplified
+
+SPEC_DIR = Path(__file__).with_name("specs")
+FRAMEWORK_FILE = "framework.toml"
+# Indicator columns whose cells make up one hand-off field, in printed order (指标性质|指标值|度量单位).
+TARGET_PARTS = ("target_sign", "target", "target_unit")
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """One form type's printed model."""
+
+    form_type: str
+    printed_title: str
+    titles: tuple[str, ...]
+    title_words: tuple[str, ...]
+    marks: tuple[str, ...]
+    checks: tuple[str, ...]
+    header: dict[str, tuple[str, ...]]
+    goals: dict[str, tuple[str, ...]]
+    fund_rows: dict[str, tuple[str, ...]]
+    fund_columns: dict[str, tuple[str, ...]]
+    fund_amounts: dict[str, tuple[str, ...]]
+    indicator_columns: dict[str, tuple[str, ...]]
+    tail: dict[str, tuple[str, ...]]
+
+    def header_field(self, label: str) -> str | None:
+        """The header field a printed label names (``项目执行单位`` → ``implementing_unit``)."""
+        return _exact(self.header, label)
+
+    def header_labels(self) -> frozenset[str]:
+        return frozenset(k for labels in self.header.values() for k in labels)
+
+    def indicator_role(self, label: str) -> str | None:
+        return match_role(self.indicator_columns, label)
+
+    def fund_column(self, label: str) -> str | None:
+        return match_role(self.fund_columns, label)
+
+    def fund_row(self, label: str) -> str | None:
+        return match_role(self.fund_rows, label)
+
+    def extra_columns(self) -> tuple[str, ...]:
+        """Indicator columns the contract has no field for (kept under ``extra``)."""
+        contract = {"level1", "level2", "name", "actual", "weight", "score", "deviation_note", *TARGET_PARTS}
+        return tuple(role for role in self.indicator_columns if role not in contract)
+
+
+_ANNOTATION = re.compile(r"[(（][^()（）]{1,8}[)）]$")   # 实施单位(盖章), 金额(万元)
+
+
+_MATCHES: dict[tuple[int, str, bool], str | None] = {}   # (table, label, exact only) → role: tables live as long as their spec
+
+
+def _exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
+    cached = (id(table), label, True)
+    if cached not in _MATCHES:
+        _MATCHES[cached] = _find_exact(table, label)
+    return _MATCHES[cached]
+
+
+def _find_exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
+    k = simplified(key(label).rstrip(":："))
+    for candidate in (k, _ANNOTATION.sub("", k).rstrip(":：")):
+        found = next((field for field, labels in table.items() if candidate in labels), None)
+        if found:
+            return found
+    return None
+
+
+def match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
+    """The role a header cell names: an exact label first, else the longest label it contains.
+
+    Labels of two characters or fewer (``单位``, ``符号``) only match exactly, so that
+    ``实施单位`` is not a unit column.
+    """
+    cached = (id(table), label, False)
+    if cached not in _MATCHES:
+        if len(_MATCHES) > 1 << 16:
+            _MATCHES.clear()
+        _MATCHES[cached] = _match_role(table, label)
+    return _MATCHES[cached]
+
+
+def _match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
+    k = simplified(key(label).rstrip(":："))
+    if not k:
+        return None
+    exact = _exact(table, k)
+    if exact:
+        return exact
+    best: tuple[int, str] | None = None
+    for role, labels in table.items():
+        for synonym in labels:
+            if len(synonym) > 2 and synonym in k and (best is None or len(synonym) > best[0]):
+                best = (len(synonym), role)
+    return best[1] if best else None
+
+
+def _table(data: dict, name: str) -> dict[str, tuple[str, ...]]:
+    return {field: tuple(key(l) for l in labels) for field, labels in data.get(name, {}).items()}
+
+
+@lru_cache(maxsize=None)
+def load_spec(form_type: str) -> FormSpec:
+    """The spec of a form type; an unknown type is a :class:`UnknownFormType` error."""
+    path = SPEC_DIR / f"{form_type}.toml"
+    if form_type == FRAMEWORK_FILE.removesuffix(".toml") or not path.is_file():
+        raise UnknownFormType(f"unknown form type {form_type!r}: known types are {', '.join(form_types())}")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return FormSpec(
+        form_type=data["form_type"], printed_title=data["printed_title"],
+        titles=tuple(key(t) for t in data["titles"]), title_words=tuple(data.get("title_words", ())),
+        marks=tuple(data.get("marks", ())), checks=tuple(data.get("checks", ())),
+        header=_table(data, "header"), goals=_table(data, "goals"), fund_rows=_table(data, "fund_rows"),
+        fund_columns=_table(data, "fund_columns"), fund_amounts=_table(data, "fund_amounts"),
+        indicator_columns=_table(data, "indicator_columns"), tail=_table(data, "tail"),
+    )
+
+
+@lru_cache(maxsize=1)
+def form_types() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in SPEC_DIR.glob("*.toml") if p.name != FRAMEWORK_FILE))
+
+
+def all_specs() -> tuple[FormSpec, ...]:
+    return tuple(load_spec(t) for t in form_types())
+
+
+@dataclass(frozen=True)
+class FrameworkSpec:
+    standard: dict[str, tuple[str, ...]]
+    older: dict[str, tuple[str, ...]]
+    section_labels: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def load_framework() -> FrameworkSpec:
+    data = tomllib.loads((SPEC_DIR / FRAMEWORK_FILE).read_text(encoding="utf-8"))
+    return FrameworkSpec({k: tuple(v) for k, v in data["standard"].items()},
+                         {k: tuple(v) for k, v in data.get("older", {}).items()},
+                         frozenset(data.get("labels", {}).get("section", ())))

@@ -1,0 +1,157 @@
+"""Misread checks: the signs that a form's cells were read into the wrong fields.
+
+A reader (the parser on a template it does not know, or a model) can produce a form whose
+values are all printed in the source, yet misplaced. These checks notice that:
+
+- ``label_in_value``: a level label (``产出指标``, ``数量指标``) inside a 三级指标 name, target or actual;
+- ``points_in_value``: points text (``(50分)``) inside a level or a name: a level label's points
+  read as part of a value;
+- ``level_missing``: an indicator row whose 一级 or 二级 is null;
+- ``joined_cells``: one value that is exactly the text of neighbouring cells of one printed row (two
+  or more of them substantial: not a bare sign, number or unit);
+- ``unexpected_column``: values in a field whose column the table's head row does not have
+  (scores read from a template that prints no 得分 column);
+- ``role_mismatch``: a value that cannot be in its column (a number or a bare sign as a 三级指标 name,
+  a comparison with a number inside a name, a fund row's execution rate as its 分数).
+
+Each is an error: the form goes to the model in ``hybrid``. The column roles come from the form
+type's spec (:mod:`extractor.spec`), read from the head row the way the parser reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Iterable
+
+from extractor.columns import read_column_map
+from extractor.framework import LEVEL1, LEVEL2, POINTS, resolve_label
+from extractor.layout import Cell
+from extractor.normalize import key, parse_number
+from extractor.regions import find_table_head
+from extractor.spec import load_spec
+from extractor.validate.findings import Finding
+from extractor.validate.source import SourceText
+from schemas import SelfEvaluationForm, TargetDeclarationForm
+
+AnyForm = SelfEvaluationForm | TargetDeclarationForm
+MISREAD_CODES = frozenset({"label_in_value", "points_in_value", "level_missing", "joined_cells",
+                           "unexpected_column", "role_mismatch"})
+_LEVEL_NAMES = sorted(set(LEVEL1) | set(LEVEL2), key=len, reverse=True)
+_POINTS_INSIDE = re.compile(r"[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]")
+_SIGN_ONLY = re.compile(r"^[=≥≤<>≧≦＝＞＜%％]+$")
+_UNIT_ONLY = re.compile(r"^[(（][^()（）\d]{1,12}[)）]$|^[%％]$|^[^\d\s]{1,3}$")
+_TEXT_FIELDS = ("name", "target", "actual")
+_OPTIONAL_COLUMNS = ("actual", "score", "weight", "deviation_note")
+_MAX_RUN = 6
+_SIGNED_NUMBER = re.compile(r"[=≥≤<>≧≦＝＞＜]\s*\d")
+
+
+def check_misreads(form: AnyForm, source: SourceText) -> Iterable[Finding]:
+    yield from _labels_and_points(form)
+    yield from _missing_levels(form)
+    yield from _joined_cells(form, source)
+    yield from _unexpected_columns(form, source)
+    yield from _role_mismatches(form)
+    if isinstance(form, SelfEvaluationForm):
+        yield from _fund_role_mismatches(form)
+
+
+def _labels_and_points(form: AnyForm) -> Iterable[Finding]:
+    for i, row in enumerate(form.indicators):
+        for field in ("level1", "level2", "name"):
+            value = getattr(row, field)
+            if value and _POINTS_INSIDE.search(key(value)):
+                yield Finding("points_in_value", "error", f"indicators[{i}].{field}",
+                              "points text read into a value (a level label's points are not part of a name)", found=value)
+        for field in _TEXT_FIELDS:
+            value = key(getattr(row, field, None))
+            label = next((name for name in _LEVEL_NAMES if name in value), None)
+            if label:
+                yield Finding("label_in_value", "error", f"indicators[{i}].{field}",
+                              f"the level label {label} read into a value", found=getattr(row, field))
+
+
+def _missing_levels(form: AnyForm) -> Iterable[Finding]:
+    for i, row in enumerate(form.indicators):
+        for field in ("level1", "level2"):
+            if not getattr(row, field) and (row.name or row.target):
+                yield Finding("level_missing", "error", f"indicators[{i}].{field}",
+                              "an indicator row without its place in the hierarchy")
+
+
+def _joined_cells(form: AnyForm, source: SourceText) -> Iterable[Finding]:
+    """A value equal to a run of neighbouring cells of one printed row that holds two or more
+    substantial cells (a split 指标性质|指标值|度量单位 target is printed that way on purpose: bare
+    signs, numbers and units do not count)."""
+    values: dict[str, list[str]] = {}
+    for i, row in enumerate(form.indicators):
+        for field in _TEXT_FIELDS + ("deviation_note",):
+            if value := key(getattr(row, field, None)):
+                values.setdefault(value, []).append(f"indicators[{i}].{field}")
+    for line in source.lines:
+        cells = [c for c in line.cells if not _is_level_label(c)]
+        for start in range(len(cells)):
+            joined, substantial = "", 0
+            for cell in cells[start:start + _MAX_RUN]:
+                joined += cell.key
+                substantial += _substantial(cell)
+                if substantial >= 2 and joined in values:
+                    for path in values.pop(joined):
+                        yield Finding("joined_cells", "error", path, "several cells' text read as one value",
+                                      found=joined, source_span=(cells[start].start, cell.end))
+
+
+def _substantial(cell: Cell) -> bool:
+    return not _SIGN_ONLY.match(cell.key) and not _UNIT_ONLY.match(cell.key) and parse_number(cell.text) is None
+
+
+def _is_level_label(cell: Cell) -> bool:
+    return POINTS.sub("", cell.key) in _LEVEL_NAMES
+
+
+def _unexpected_columns(form: AnyForm, source: SourceText) -> Iterable[Finding]:
+    """Values in a field whose column a complete head row does not print. A head is complete when
+    each of its cells names a known column and no row prints more cells than it has columns."""
+    lines = source.lines
+    at = find_table_head(lines)
+    if at is None or not form.indicators:
+        return
+    spec = load_spec(form.form_type)
+    columns = read_column_map(lines[at], lines[at + 1:at + 2], spec)
+    if columns is None or any(spec.indicator_role(c.text) is None and resolve_label(c.text) is None for c in lines[at].cells):
+        return
+    widest = max((len(line.cells) for line in lines[at + 1:]), default=0)
+    if widest > len(columns.roles):
+        return
+    printed, fields = set(columns.names), type(form.indicators[0]).model_fields
+    for field in _OPTIONAL_COLUMNS:
+        if field in printed or field not in fields:
+            continue
+        rows = [i for i, row in enumerate(form.indicators) if getattr(row, field) is not None]
+        if rows:
+            yield Finding("unexpected_column", "error", f"indicators[{rows[0]}].{field}",
+                          f"values for a column the table does not print ({len(rows)} rows)", found=field)
+
+
+def _role_mismatches(form: AnyForm) -> Iterable[Finding]:
+    for i, row in enumerate(form.indicators):
+        name = key(row.name)
+        if name and (parse_number(name) is not None or _SIGN_ONLY.match(name)):
+            yield Finding("role_mismatch", "error", f"indicators[{i}].name",
+                          "a number or a sign read as a 三级指标 name", found=row.name)
+        elif _SIGNED_NUMBER.search(name):
+            yield Finding("role_mismatch", "error", f"indicators[{i}].name",
+                          "a target (a comparison and a number) read into a 三级指标 name", found=row.name)
+
+
+def _fund_role_mismatches(form: SelfEvaluationForm) -> Iterable[Finding]:
+    """A fund 分数 that is the row's own execution rate (执行数/预算数): the rate read into the weight
+    column (a template whose fund columns stand in another order)."""
+    for name, row in form.funds:
+        if row.weight is None or not row.annual_budget or row.executed is None or row.execution_rate == row.weight:
+            continue
+        rate = row.executed / row.annual_budget * 100
+        if abs(rate - row.weight) < Decimal("0.01"):
+            yield Finding("role_mismatch", "error", f"funds.{name}.weight",
+                          "the fund row's execution rate read as its weight", expected=None, found=row.weight)
