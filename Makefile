@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out/demo
 
-.PHONY: demo test test-llm setup browser eval bench clean
+.PHONY: demo test test-llm setup browser office eval bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(BIN)/python -m eval.render $(OUT)-pdf/in > /dev/null
 	$(BIN)/formex extract $(OUT)-pdf/in -o $(OUT)-pdf/out --no-progress
 
-test: $(STAMP) $(VENV)/.ray-installed browser
+test: $(STAMP) $(VENV)/.ray-installed browser office
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
@@ -43,6 +43,17 @@ browser:
 	  echo "installing chromium, chromium-driver and fonts-noto-cjk (Debian packages) for the browser test"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    chromium chromium-driver fonts-noto-cjk >/dev/null || echo "WARNING: could not install chromium; the browser test will be skipped"; \
+	fi
+
+# LibreOffice for the office-printed renderings (formex eval --render office, tests/test_office.py):
+# Debian's libreoffice-calc and libreoffice-writer without recommends (about 45 s on a warm mirror)
+# and a CJK font. Needs root or passwordless sudo; without them those tests are skipped, and say so.
+office:
+	@if ! command -v soffice >/dev/null || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+	  echo "installing libreoffice-calc, libreoffice-writer and fonts-noto-cjk (Debian packages) for the office renderings"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    libreoffice-calc libreoffice-writer fonts-noto-cjk >/dev/null || echo "WARNING: could not install LibreOffice; the office rendering tests will be skipped"; \
 	fi
 
 # The real-model check: llama.cpp's OpenAI-compatible server (built from source the first time,

@@ -38,6 +38,10 @@ class EvalReport:
 
 def case_input(case: EvalCase, rendering: str = "text") -> tuple[bytes, str]:
     """The case's document as bytes: its OCR text, or rendered as a text-layer PDF or a noisy scan."""
+    if rendering.startswith("office"):
+        from eval.office import office_input
+
+        return office_input(case.name, case.gold, rendering)
     data = case.text_path.read_bytes()
     if rendering == "text":
         return data, str(case.text_path)

@@ -28,7 +28,7 @@ from extractor.log import configure as configure_logging, get_logger
 from extractor.runstats import RunStats
 from extractor.settings import BACKENDS, MODES, Settings
 
-RENDERINGS = ("text", "pdf", "scan")      # how eval feeds documents: OCR text, text-layer PDFs, scans
+RENDERINGS = ("text", "pdf", "scan", "office")   # how eval feeds documents: OCR text, text-layer PDFs, scans, office prints
 
 EXIT_BUDGET = 5
 log = get_logger("cli")
@@ -252,7 +252,8 @@ def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings,
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option("--validators", is_flag=True, help="Evaluate the validators instead: mutation detection on the gold set.")
 @click.option("--render", "rendering", type=click.Choice(RENDERINGS), default="text",
-              help="Feed the documents as OCR text (default), rendered text-layer PDFs, or rendered noisy scans (OCR).")
+              help="Feed the documents as OCR text (default), rendered text-layer PDFs, rendered noisy scans (OCR), "
+                   "or office prints (LibreOffice: text-layer PDF, partly ruled, sealed scan, one image per page).")
 @click.option("--compare", "specs", multiple=True,
               help="Compare backends: rules, hybrid, llm, llm:MODEL@URL, hybrid:fake ... (repeat, or space-separate).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -287,6 +288,11 @@ def eval_command(data_dir: Path | None, backend: str | None, detail: bool, as_js
         return
     if specs:
         _compare(settings, [s for spec in specs for s in spec.split()], report_dir, synthetic_forms)
+        return
+    if rendering == "office":
+        from eval.office import run_office_eval
+
+        click.echo(run_office_eval(settings, data_dir or DATA_DIR, as_json=as_json))
         return
     try:
         report = run_eval(settings, data_dir or DATA_DIR, detail=detail, rendering=rendering)

@@ -9,6 +9,7 @@ anything runs, so a rerun writes the same places). A zip entry with an unsafe pa
 from __future__ import annotations
 
 import glob
+import re
 import stat
 import zipfile
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from extractor.storage import as_path, is_local, is_url
 from extractor.textio import read_input_bytes
 
 SUFFIXES = (".txt", ".md", ".text", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+PAGE_NAME = re.compile(r"^(?P<prefix>.*?)[-_ .]*(?:p|page|第)?[-_ ]*(?P<number>\d{1,4})页?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,13 @@ class InputItem:
     result_name: str              # result path relative to the output folder, without ".json"
     path: Path
     member: str | None = None     # the entry, when ``path`` is a zip archive
+    pages: tuple[Path, ...] = ()  # page images of one document, read as one (``path`` is the first)
 
     def read(self, max_bytes: int) -> bytes:
+        if self.pages:
+            from extractor.ingest.pdf import images_to_pdf
+
+            return images_to_pdf([read_input_bytes(page, max_bytes=max_bytes) for page in self.pages])
         if self.member is None:
             return read_input_bytes(self.path, max_bytes=max_bytes)
         try:
@@ -121,7 +129,33 @@ def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int) -> tuple
             found, bad = _one(path, max_bytes, PurePosixPath(path.name))
             items += found
             refused += bad
-    return _unique_names(items), refused
+    return _unique_names(group_pages(items)), refused
+
+
+def group_pages(items: list[InputItem]) -> list[InputItem]:
+    """Page images of one document as one item: image files in one folder whose names differ
+    only by a page number (``p01.jpg``, ``p02.jpg``; ``scan_1.png``, ``scan_2.png``). A folder
+    of pages alone is named after the folder. Other items are left as they are."""
+    groups: dict[tuple[Path, str, str], list[tuple[int, InputItem]]] = {}
+    for item in items:
+        match = PAGE_NAME.match(item.path.stem) if item.member is None else None
+        if match and item.path.suffix.lower() in IMAGE_SUFFIXES:
+            key = (item.path.parent, match["prefix"], item.path.suffix.lower())
+            groups.setdefault(key, []).append((int(match["number"]), item))
+    grouped: dict[InputItem, InputItem | None] = {}
+    for (folder, prefix, _), members in groups.items():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda pair: pair[0])
+        first = members[0][1]
+        result_name = first.result_name.rsplit("/", 1)[0] if "/" in first.result_name else folder.name or "pages"
+        if prefix.strip() and prefix.lower() not in ("p", "page"):
+            result_name = f"{result_name}/{prefix}" if "/" in first.result_name else prefix
+        source = f"{first.source} .. {members[-1][1].path.name} ({len(members)} pages)"
+        grouped[first] = InputItem(source, result_name, first.path, None, tuple(m.path for _, m in members))
+        for _, other in members[1:]:
+            grouped[other] = None
+    return [grouped.get(item, item) for item in items if grouped.get(item, item) is not None]
 
 
 def _from_url(raw: str) -> tuple[list[InputItem], list[Refused]]:
@@ -180,5 +214,5 @@ def _unique_names(items: list[InputItem]) -> list[InputItem]:
         while name in taken:
             name, n = f"{base}-{n}", n + 1
         taken.add(name)
-        unique.append(InputItem(item.source, name, item.path, item.member))
+        unique.append(InputItem(item.source, name, item.path, item.member, item.pages))
     return unique

@@ -68,9 +68,23 @@ def ingest_bytes(data: bytes, *, source: str, ocr_dpi: int = 200, max_pages: int
         pages = read_pdf(data, source=source, dpi=ocr_dpi, max_pages=max_pages)
     else:
         pages = _read_image(data, source=source, max_pages=max_pages)
+    pages = _without_furniture(pages)
     text = fold("\n".join(row for page in pages for row in page.rows))
     boxes = located_text([(page.number, page.cells) for page in pages], fold, text)
     return Ingested(text, kind, digest, None, [page.info() for page in pages], boxes)
+
+
+def _without_furniture(pages: list) -> list:
+    """Page numbers and running headers/footers dropped (:mod:`extractor.ingest.pages`), from
+    the rows and their cells alike."""
+    from dataclasses import replace
+
+    from extractor.ingest.pages import furniture
+
+    drops = furniture([page.rows for page in pages])
+    return [replace(page, rows=[r for i, r in enumerate(page.rows) if i not in drop],
+                    cells=[c for i, c in enumerate(page.cells) if i not in drop] if page.cells else page.cells)
+            for page, drop in zip(pages, drops)]
 
 
 def read_source_text(path: Path, settings: Settings) -> str:
@@ -90,11 +104,12 @@ def _read_image(data: bytes, *, source: str, max_pages: int) -> list:
 
     from extractor.ingest.ocr import engine_name, ocr_page_cells
     from extractor.ingest.pdf import PageText
+    from extractor.ingest.raster import drop_red
     from extractor.ingest.table import join_rows
 
     try:
         image = Image.open(io.BytesIO(data))
-        frames = [frame.convert("L") for frame in ImageSequence.Iterator(image)]
+        frames = [frame.convert("RGB") for frame in ImageSequence.Iterator(image)]
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise CorruptInput(f"not a readable image: {exc}", source=source) from exc
     if len(frames) > max_pages:
@@ -102,6 +117,6 @@ def _read_image(data: bytes, *, source: str, max_pages: int) -> list:
     pages = []
     for number, frame in enumerate(frames, start=1):
         started = time.perf_counter()
-        cells = ocr_page_cells(np.asarray(frame))
+        cells = ocr_page_cells(drop_red(np.asarray(frame)))      # red seals removed before OCR
         pages.append(PageText(number, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells))
     return pages

@@ -1,6 +1,9 @@
 """PDF pages → row text with PyMuPDF. A page with a text layer is read from it (no OCR);
-a page without one is rendered and OCR'd. Table cells come from the vector rulings, or, where
-a page has none (a scan with an invisible OCR layer), from the rulings in its rendered image."""
+a page without one is OCR'd: its scanned image at its own resolution where the page is one
+full-page image, else the page rendered in colour, with red ink (seals) removed first. Table
+cells come from the vector rulings (``get_cdrawings``), or, where a page has none (a scan with
+an invisible OCR layer), from the rulings in its rendered image, or from the glyphs' geometry
+where the table is only partly ruled (:mod:`extractor.ingest.table`)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ import pymupdf
 from extractor.errors import CorruptInput, EncryptedInput, InputTooLarge
 from extractor.ingest.boxes import relative
 from extractor.ingest.ocr import engine_name, ocr_page_cells
-from extractor.ingest.raster import bands_from_image
-from extractor.ingest.table import Band, Cell, Glyph, Segment, bands_from_segments, join_rows, table_cells
+from extractor.ingest.raster import bands_from_image, drop_red
+from extractor.ingest.table import (Band, Cell, Glyph, Segment, bands_from_segments, join_rows, merge_grid, page_grid,
+                                    table_cells)
 
 MIN_TEXT_CHARS = 20
 
@@ -26,6 +30,7 @@ class PageText:
     rows: list[str]
     seconds: float
     engine: str | None = None
+    grid: tuple[float, ...] = ()     # the page's column grid, handed to the next page
     cells: list[list[Cell]] = field(default_factory=list, compare=False, repr=False)   # rows' cells, boxes 0..1
 
     def info(self) -> dict[str, object]:
@@ -50,20 +55,44 @@ def open_pdf(data: bytes, source: str) -> pymupdf.Document:
     return document
 
 
+def images_to_pdf(images: list[bytes], dpi: int = 200) -> bytes:
+    """Page images of one document wrapped in an image-only PDF, one page each, the image
+    streams kept as they are (no re-encoding); OCR reads them back at their own resolution."""
+    document = pymupdf.open()
+    try:
+        for data in images:
+            try:
+                with pymupdf.open(stream=data) as picture:
+                    rect = picture[0].rect
+            except Exception as exc:  # PyMuPDF's own and RuntimeError/ValueError variants
+                raise CorruptInput(f"not a readable page image: {exc}", source="<pages>") from exc
+            page = document.new_page(width=rect.width * 72 / dpi, height=rect.height * 72 / dpi)
+            page.insert_image(page.rect, stream=data)
+        return document.tobytes(garbage=3, deflate=True, no_new_id=True)
+    finally:
+        document.close()
+
+
 def _segments(page: pymupdf.Page) -> tuple[list[Segment], list[Segment]]:
+    """Ruling lines from the page's vector drawings (``get_cdrawings``: plain tuples, no objects)."""
     horizontal, vertical = [], []
-    for drawing in page.get_drawings():
+    for drawing in page.get_cdrawings():
         for item in drawing["items"]:
             if item[0] == "re":
-                r = item[1]
-                horizontal += [Segment(r.y0, r.x0, r.x1), Segment(r.y1, r.x0, r.x1)]
-                vertical += [Segment(r.x0, r.y0, r.y1), Segment(r.x1, r.y0, r.y1)]
+                x0, y0, x1, y1 = item[1]
+                if y1 - y0 < 1.5:                   # a rule drawn as a thin filled rectangle
+                    horizontal.append(Segment((y0 + y1) / 2, x0, x1))
+                elif x1 - x0 < 1.5:
+                    vertical.append(Segment((x0 + x1) / 2, y0, y1))
+                else:
+                    horizontal += [Segment(y0, x0, x1), Segment(y1, x0, x1)]
+                    vertical += [Segment(x0, y0, y1), Segment(x1, y0, y1)]
             elif item[0] == "l":
-                a, b = item[1], item[2]
-                if abs(a.y - b.y) < 1:
-                    horizontal.append(Segment(a.y, min(a.x, b.x), max(a.x, b.x)))
-                elif abs(a.x - b.x) < 1:
-                    vertical.append(Segment(a.x, min(a.y, b.y), max(a.y, b.y)))
+                (ax, ay), (bx, by) = item[1], item[2]
+                if abs(ay - by) < 1:
+                    horizontal.append(Segment(ay, min(ax, bx), max(ax, bx)))
+                elif abs(ax - bx) < 1:
+                    vertical.append(Segment(ax, min(ay, by), max(ay, by)))
     return horizontal, vertical
 
 
@@ -83,6 +112,30 @@ def _page_gray(page: pymupdf.Page, dpi: int) -> np.ndarray:
     return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width).copy()
 
 
+def _pixels(pix: pymupdf.Pixmap) -> np.ndarray:
+    if pix.alpha or pix.colorspace is None or pix.colorspace.n not in (1, 3):
+        pix = pymupdf.Pixmap(pymupdf.csRGB, pix, 0)
+    channels = pix.n
+    array = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, channels)
+    return array[..., 0].copy() if channels == 1 else array.copy()
+
+
+def scanned_gray(page: pymupdf.Page, dpi: int) -> np.ndarray:
+    """The page as OCR sees it: its one full-page image as scanned (no resampling), else the page
+    rendered in colour at ``dpi``; red ink removed either way."""
+    images = page.get_images(full=True)
+    if len(images) == 1:
+        boxes = page.get_image_rects(images[0][0])
+        area = page.rect.width * page.rect.height
+        if len(boxes) == 1 and boxes[0].width * boxes[0].height >= 0.95 * area and page.rotation == 0:
+            try:
+                return drop_red(_pixels(pymupdf.Pixmap(page.parent, images[0][0])))
+            except (RuntimeError, ValueError):
+                pass                             # an image PyMuPDF cannot decode alone: render the page
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB, alpha=False)
+    return drop_red(np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3).copy())
+
+
 def _image_bands(page: pymupdf.Page, dpi: int) -> list[Band]:
     """Rulings found in the rendered page, in page coordinates."""
     scale = 72.0 / dpi
@@ -90,16 +143,19 @@ def _image_bands(page: pymupdf.Page, dpi: int) -> list[Band]:
             for b in bands_from_image(_page_gray(page, dpi))]
 
 
-def read_page(page: pymupdf.Page, *, dpi: int) -> PageText:
+def read_page(page: pymupdf.Page, *, dpi: int, grid: list[float] | None = None) -> PageText:
+    """One page as row text; ``grid``: the column grid of the page before (a continued table)."""
     started = time.perf_counter()
     glyphs = _glyphs(page)
     chars = sum(1 for g in glyphs if g.text.strip())
     if chars >= MIN_TEXT_CHARS or (chars and not page.get_images()):
-        bands = bands_from_segments(*_segments(page)) or _image_bands(page, dpi)
+        horizontal, vertical = _segments(page)
+        bands = bands_from_segments(horizontal, vertical, grid=grid) or _image_bands(page, dpi)
         cells = relative(table_cells(glyphs, bands), page.rect.width, page.rect.height)
-        return PageText(page.number + 1, "text_layer", join_rows(cells), time.perf_counter() - started, cells=cells)
-    cells = ocr_page_cells(_page_gray(page, dpi))
-    return PageText(page.number + 1, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells)
+        return PageText(page.number + 1, "text_layer", join_rows(cells), time.perf_counter() - started,
+                        grid=tuple(merge_grid(page_grid(vertical), grid)), cells=cells)
+    cells = ocr_page_cells(scanned_gray(page, dpi))
+    return PageText(page.number + 1, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells=cells)
 
 
 def read_pdf(data: bytes, *, source: str, dpi: int = 200, max_pages: int = 200) -> list[PageText]:
@@ -107,10 +163,10 @@ def read_pdf(data: bytes, *, source: str, dpi: int = 200, max_pages: int = 200) 
     try:
         if document.page_count > max_pages:
             raise InputTooLarge(f"{document.page_count} pages, more than the limit of {max_pages}", source=source)
-        pages = []
+        pages: list[PageText] = []
         for page in document:
             try:
-                pages.append(read_page(page, dpi=dpi))
+                pages.append(read_page(page, dpi=dpi, grid=list(pages[-1].grid) if pages else None))
             except RuntimeError as exc:  # a damaged page object; the others go on
                 raise CorruptInput(f"page {page.number + 1} cannot be read: {exc}", source=source) from exc
         return pages

@@ -5,7 +5,20 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from extractor.ingest.table import Band, cluster
+from extractor.ingest.table import Band, first_band_opens, cluster, with_grid
+
+
+def drop_red(rgb: np.ndarray) -> np.ndarray:
+    """A colour page as gray with red ink (seals, stamps, red signatures) removed: a pixel much
+    redder than it is green or blue becomes paper, so a seal's characters never reach OCR; black
+    ink under the seal stays (its pixels are dark in every channel)."""
+    if rgb.ndim == 2:
+        return rgb
+    r, g, b = (rgb[..., i].astype(np.int16) for i in range(3))
+    red = (r - np.maximum(g, b) > 45) & (r > 110)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    gray[red] = 255
+    return gray
 
 
 def binarize(gray: np.ndarray) -> np.ndarray:
@@ -54,7 +67,7 @@ def bands_from_image(gray: np.ndarray) -> list[Band]:
         return []
     rule_rows = np.nonzero(widths >= widths.max() * 0.5)[0]
     ys = cluster(rule_rows.astype(float), 3.0)
-    bands = []
+    found = []
     for top, bottom in zip(ys, ys[1:]):
         inner_top, inner_bottom = int(top) + 3, int(bottom) - 2
         if inner_bottom - inner_top < 6:
@@ -63,5 +76,17 @@ def bands_from_image(gray: np.ndarray) -> list[Band]:
         full = np.nonzero(column_ink >= (inner_bottom - inner_top) * 0.9)[0]
         edges = tuple(cluster(full.astype(float), 3.0))
         if len(edges) >= 2:
-            bands.append(Band(float(top), float(bottom), edges))
-    return bands
+            found.append((float(top), float(bottom), edges))
+    grid = cluster([x for _, _, edges in found for x in edges], 3.0)
+    return first_band_opens([with_grid(top, bottom, edges, grid, _rule_spans(horizontal, top))
+                              for top, bottom, edges in found])
+
+
+def _rule_spans(horizontal: np.ndarray, y: float) -> list[tuple[float, float]]:
+    """The x-intervals a horizontal rule covers at height ``y`` (a merged cell has a gap there)."""
+    rows = horizontal[max(int(y) - 3, 0):int(y) + 4]
+    if rows.size == 0:
+        return []
+    on = np.concatenate(([False], rows.max(axis=0) > 0, [False]))
+    changes = np.flatnonzero(on[1:] != on[:-1])
+    return [(float(a), float(b)) for a, b in zip(changes[::2], changes[1::2])]
