@@ -90,10 +90,21 @@ class ProgressLine:
         line = (f"extracting [{'#' * filled}{'.' * (width - filled)}] {handled}/{total} documents  "
                 f"{summary.pages} pages  {summary.run.forms} forms  {summary.flagged} flagged  "
                 f"{summary.failed} failed  {summary.skipped} skipped  {summary.duplicates} duplicates  "
-                f"{rate:.1f} docs/s{_eta(handled, total, seconds)}")
+                f"{rate:.1f} docs/s{eta(summary, total, seconds)}")
         if summary.reading and handled < total:
             line += f"  reading {summary.reading}"
         return line
+
+
+def eta(summary: BatchSummary, total: int, seconds: float) -> str:
+    """``  ETA 1m40s`` from the pace of the documents worked on so far (skipped ones and copies
+    cost nothing); ``  done in …`` at the end."""
+    worked, left = summary.extracted + summary.failed, total - summary.handled
+    if left <= 0:
+        return f"  done in {duration(seconds)}"
+    if worked == 0 or seconds <= 0:
+        return ""
+    return f"  ETA {duration(left * seconds / worked)}"
 
 
 def _eta(done: int, total: int, seconds: float) -> str:

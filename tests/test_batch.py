@@ -217,7 +217,7 @@ def test_the_progress_line_shows_the_phase_an_eta_and_the_page_being_read():
     summary = BatchSummary(extracted=10, failed=1, skipped=4, duplicates=5, reading="box/scan.pdf page 3/12")
     line = ProgressLine.render(summary, total=100, seconds=20.0)
     assert line.startswith("extracting [")
-    assert "20/100 documents" in line and "ETA 1m20s" in line and "reading box/scan.pdf page 3/12" in line
+    assert "20/100 documents" in line and "ETA 2m25s" in line and "reading box/scan.pdf page 3/12" in line
     stream = io.StringIO()
     progress = ProgressLine(stream, every_s=0)
     progress.step("writing the workbook", 40, 40, "forms")
