@@ -15,18 +15,21 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from extractor import __version__
-from extractor.backends import Backend, get_backend
-from extractor.batch import write_atomically
-from extractor.engines import ENGINES
+from extractor.atomic import write_atomically
 from extractor.errors import ConfigError, FormexError, InternalError, exit_code_for
 from extractor.log import configure as configure_logging, get_logger
 from extractor.runstats import RunStats
 from extractor.settings import BACKENDS, MODES, Settings
+
+ENGINES = ("local", "ray")   # extractor.engines.ENGINES, named here: importing it loads the pipeline
+
+if TYPE_CHECKING:        # the pipeline is imported by the commands that run it, not by --help
+    from extractor.backends import Backend
 
 RENDERINGS = ("text", "pdf", "scan", "office")   # how eval feeds documents: OCR text, text-layer PDFs, scans, office prints
 
@@ -42,6 +45,8 @@ def _settings(config: str | None = None, llm: dict[str, object] | None = None, *
 
 
 def _backend(settings: Settings) -> Backend:
+    from extractor.backends import get_backend
+
     try:
         return get_backend(settings)
     except ConfigError as exc:
@@ -113,7 +118,10 @@ def _summary_line(summary: dict, source: str) -> str:
               help="Parallel worker processes for the parser (default: CPU count; model backends use 1); "
                    "with --engine ray and no --address, the CPUs of the local Ray cluster.")
 @click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write an Excel workbook of every form and indicator row, flagged cells highlighted.")
+              help="Also write an Excel workbook: forms, indicator rows and findings, headed by the form's labels.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write forms.csv, indicators.csv and findings.csv here (UTF-8 with BOM, for Excel).")
+@click.option("--pretty", is_flag=True, help="Batch mode: indent each result's JSON (default: compact).")
 @click.option("--summary/--no-summary", default=False, help="Print a line per document to stderr.")
 @click.option("--progress/--no-progress", default=True, help="Show progress in batch mode.")
 @click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
@@ -121,7 +129,8 @@ def _summary_line(summary: dict, source: str) -> str:
 @click.option("--address", help="With --engine ray: the cluster (auto, ray://host:10001); default: a new local one.")
 @model_options
 def extract(paths: tuple[str, ...], outdir: str | None, backend: str | None, workers: int | None,
-            xlsx_path: Path | None, summary: bool, progress: bool, engine: str, address: str | None,
+            xlsx_path: Path | None, csv_dir: Path | None, pretty: bool, summary: bool, progress: bool, engine: str,
+            address: str | None,
             **options: object) -> None:
     """Extract forms from OCR text, PDFs (text layer or scanned) and images, given as files,
     folders, zip archives or glob patterns, into hand-off JSON (stdout, or -o OUTDIR)."""
@@ -133,12 +142,13 @@ def extract(paths: tuple[str, ...], outdir: str | None, backend: str | None, wor
         raise click.UsageError("no input files found")
     runner = _backend(settings)
     if outdir is None:
-        if xlsx_path or engine != "local":
-            raise click.UsageError(f"{'--xlsx' if xlsx_path else '--engine ray'} needs -o OUTDIR")
+        if xlsx_path or csv_dir or engine != "local":
+            raise click.UsageError(f"{'--xlsx and --csv need' if xlsx_path or csv_dir else '--engine ray needs'} -o OUTDIR")
         _extract_to_stdout(items, refused, settings, runner, summary)
     else:
-        _extract_batch(items, refused, _output_dir(outdir), settings, runner, workers or os.cpu_count() or 1, xlsx_path,
-                       summary, progress, engine, address)
+        exports = {"xlsx": xlsx_path, "csv": csv_dir}
+        _extract_batch(items, refused, _output_dir(outdir), settings, runner, workers or os.cpu_count() or 1, exports,
+                       summary, progress, pretty, engine, address)
 
 
 def _output_dir(raw: str) -> Path:
@@ -197,9 +207,9 @@ def _extract_to_stdout(items: list, refused: list, settings: Settings, runner: B
 
 
 def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings, runner: Backend, workers: int,
-                   xlsx_path: Path | None, summary: bool, progress: bool, engine: str = "local",
+                   exports: dict[str, Path | None], summary: bool, progress: bool, pretty: bool, engine: str = "local",
                    address: str | None = None) -> None:
-    from extractor.batch import ERRORS_FILE, FORMS_FILE
+    from extractor.batch import DUPLICATES_FILE, ERRORS_FILE, FLAGGED_FILE, FORMS_FILE
     from extractor.engines import get_engine
     from extractor.progress import ProgressLine
 
@@ -213,35 +223,74 @@ def _extract_batch(items: list, refused: list, outdir: Path, settings: Settings,
         if summary:
             click.echo(("\n" if line is not None and line.tty else "") + _summary_line(document, source), err=True)
 
+    writers = _export_writers(exports)
     try:
         batch = get_engine(engine, outdir, settings, workers=workers, backend=runner, address=address,
-                           on_progress=report, on_document=document_line)
+                           on_progress=report, on_document=document_line, pretty=pretty, sinks=writers)
         result = batch.run(items, refused)
     except ConfigError as exc:
         raise click.UsageError(exc.message) from exc
-    if summary:
-        for error in result.errors:
-            click.echo(f"error: {error['source']}: {error['message']}", err=True)
-    else:
-        for error in result.errors[:20]:
-            click.echo(f"error: {error['source']}: {error['message']}", err=True)
-        if len(result.errors) > 20:
-            click.echo(f"... {len(result.errors) - 20} more in {outdir / ERRORS_FILE}", err=True)
-    if xlsx_path:
-        from extractor.export_xlsx import write_workbook
-
-        count = write_workbook(batch.results(), xlsx_path)
-        click.echo(f"workbook: {count} forms -> {xlsx_path}", err=True)
+    _echo_capped([f"error: {e['source']}: {e['message']}" for e in result.errors], None, outdir / ERRORS_FILE,
+                 cap=len(result.errors) if summary else 20)
+    _echo_capped([f"duplicate: {d['source']}: same content as {d['same_content_as']} (result {d['result']})"
+                  for d in result.duplicates_shown], result.duplicates, outdir / DUPLICATES_FILE)
+    _echo_capped([_flagged_line(f) for f in result.flagged_shown], result.flagged_forms, outdir / FLAGGED_FILE)
+    if result.flagged_codes:
+        click.echo("flagged forms by finding: " + ", ".join(f"{code} {count}" for code, count
+                                                            in result.flagged_codes.most_common()), err=True)
+    _close_exports(writers, exports, line)
     click.echo(f"{result.extracted + result.skipped}/{result.inputs} documents extracted, {result.run.forms} forms, "
                f"{result.pages} pages, {result.flagged} forms flagged, {result.failed} failed, "
-               f"{result.skipped} skipped as already done ({result.seconds:.1f}s); JSON in {outdir}/, "
-               f"all forms in {outdir / FORMS_FILE}, errors in {outdir / ERRORS_FILE}", err=True)
+               f"{result.skipped} skipped as already done, {result.duplicates} duplicates of another input "
+               f"({result.seconds:.1f}s); JSON in {outdir}/, all forms in {outdir / FORMS_FILE}, "
+               f"errors in {outdir / ERRORS_FILE}", err=True)
     if (model_line := result.run.model_line()) is not None:
         click.echo(model_line, err=True)
     if result.stopped_early:
         click.echo(f"stopped early: {result.stopped_early}", err=True)
         sys.exit(EXIT_BUDGET)
     sys.exit(exit_code_for(error.get("code", "") for error in result.errors))
+
+
+def _echo_capped(lines: list[str], total: int | None, where: Path, cap: int = 20) -> None:
+    """Print lines to stderr; past ``cap`` (or the lines kept), say how many more are in ``where``."""
+    total = len(lines) if total is None else total
+    for text in lines[:cap]:
+        click.echo(text, err=True)
+    if total > min(cap, len(lines)):
+        click.echo(f"... {total - min(cap, len(lines))} more in {where}", err=True)
+
+
+def _flagged_line(entry: dict) -> str:
+    why = ", ".join(f"{code}" + (f" ×{count}" if count > 1 else "") for code, count in entry["codes"].items())
+    name = f" {entry['project_name']}" if entry.get("project_name") else ""
+    return f"flagged: {entry['source']} form {entry['form_index']}{name}: {entry['status']} ({why or 'no finding'})"
+
+
+def _export_writers(exports: dict[str, Path | None]) -> list:
+    """The workbook and CSV writers asked for; the batch feeds them each form's rows in input order."""
+    writers: list = []
+    if exports.get("xlsx"):
+        from extractor.export_xlsx import WorkbookWriter
+
+        writers.append(WorkbookWriter(exports["xlsx"]))
+    if exports.get("csv"):
+        from extractor.export_csv import CsvWriter
+
+        writers.append(CsvWriter(exports["csv"]))
+    return writers
+
+
+def _close_exports(writers: list, exports: dict[str, Path | None], line: object) -> None:
+    for writer in writers:
+        if line is not None:
+            what = "saving the workbook" if hasattr(writer, "book") else "closing the CSV files"
+            line.note(f"{what} ({writer.count} forms)")  # type: ignore[attr-defined]
+        writer.close()
+    if exports.get("xlsx"):
+        click.echo(f"workbook: {writers[0].count} forms -> {exports['xlsx']}", err=True)
+    if exports.get("csv"):
+        click.echo(f"csv: {writers[-1].count} forms -> {exports['csv']}/forms.csv, indicators.csv, findings.csv", err=True)
 
 
 @main.command(name="eval")

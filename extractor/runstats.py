@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from extractor.pipeline import DocumentResult
+if TYPE_CHECKING:
+    from extractor.pipeline import DocumentResult
 
 _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "api_calls", "cached_calls", "schema_reasks",
                "targeted_reasks", "transport_retries")
@@ -22,7 +23,7 @@ class RunStats:
     cost_usd: float | None = None
     model_seconds: float = 0.0
 
-    def add(self, result: DocumentResult) -> None:
+    def add(self, result: "DocumentResult") -> None:
         self.add_summary(result.summary())
 
     def add_summary(self, summary: dict[str, Any]) -> None:

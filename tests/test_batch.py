@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from openpyxl import load_workbook
 
 from eval.dataset import DATA_DIR
 from eval.render import render_text_pdf
@@ -99,22 +98,6 @@ def test_glob_patterns_are_expanded(tmp_path):
     assert sorted(p.name for p in out.glob("*.json")) == [f"{SEEDS[0].stem}.json", f"{SEEDS[1].stem}.json"]
 
 
-def test_the_workbook_has_forms_and_indicators_with_flagged_cells_highlighted(tmp_path):
-    wrong_total = SELF_EVALUATION.replace("总分\t\t\t\t\t100.00\t94.55", "总分\t\t\t\t\t100.00\t90.55")
-    source = tmp_path / "wrong_total.txt"
-    source.write_text(wrong_total, encoding="utf-8")
-    result = run("extract", source, SEEDS[1], "-o", tmp_path / "out", "--xlsx", tmp_path / "forms.xlsx")
-    assert "workbook: 4 forms" in result.stderr
-    book = load_workbook(tmp_path / "forms.xlsx")
-    assert book.sheetnames == ["forms", "indicators"]
-    forms = book["forms"]
-    header = [c.value for c in forms[1]]
-    row = next(r for r in forms.iter_rows(min_row=2) if r[0].value.endswith("wrong_total.txt"))
-    total = row[header.index("total_score")]
-    assert total.value == 90.55 and total.fill.fgColor.rgb.endswith("F4B6B6") and total.comment is not None
-    assert book["indicators"].max_row - 1 == 2 + 68
-
-
 def test_killing_a_batch_and_rerunning_leaves_nothing_missing_or_duplicated(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -145,14 +128,97 @@ def test_killing_a_batch_and_rerunning_leaves_nothing_missing_or_duplicated(tmp_
     assert len(keys) == len(set(keys)) == 60 * 31
 
 
-def test_a_copy_of_a_document_is_done_once_and_a_copy_of_a_broken_one_fails_too(tmp_path):
+def test_every_copy_of_a_document_is_accounted_for_and_a_copy_of_a_broken_one_fails_too(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.txt").write_bytes(SEEDS[1].read_bytes())
     (folder / "b.txt").write_bytes(SEEDS[1].read_bytes())
     (folder / "c.txt").write_bytes(b"")
     (folder / "d.txt").write_bytes(b"")
-    result = run("extract", folder, "-o", tmp_path / "out")
-    assert "1 skipped as already done" in result.stderr
-    assert errors_of(tmp_path / "out") == {"c.txt": "empty_input", "d.txt": "empty_input"}
-    assert len((tmp_path / "out" / "forms.jsonl").read_text(encoding="utf-8").splitlines()) == 3
+    out = tmp_path / "out"
+    result = run("extract", folder, "-o", out)
+    assert errors_of(out) == {"c.txt": "empty_input", "d.txt": "empty_input"}
+    assert len((out / "forms.jsonl").read_text(encoding="utf-8").splitlines()) == 3    # each form once
+    (duplicate,) = map(json.loads, (out / "duplicates.jsonl").read_text(encoding="utf-8").splitlines())
+    assert duplicate == {"source": str(folder / "b.txt"), "same_content_as": str(folder / "a.txt"), "result": "a.json"}
+    assert f"duplicate: {folder / 'b.txt'}: same content as {folder / 'a.txt'}" in result.stderr
+    assert "1/4 documents extracted" in result.stderr and "2 failed" in result.stderr
+    assert "1 duplicates of another input" in result.stderr
+
+
+def test_a_copy_met_in_a_later_run_names_the_file_read_before(tmp_path):
+    out = tmp_path / "out"
+    run("extract", SEEDS[1], "-o", out)
+    copy = tmp_path / "copy.txt"
+    copy.write_bytes(SEEDS[1].read_bytes())
+    result = run("extract", copy, "-o", out)
+    assert result.exit_code == 0
+    assert f"duplicate: {copy}: same content as {SEEDS[1]} (result {SEEDS[1].stem}.json)" in result.stderr
+    assert len((out / "forms.jsonl").read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_output_files_get_ordinary_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        out = tmp_path / "out"
+        run("extract", SEEDS[1], "-o", out, "--csv", out / "csv")
+    finally:
+        os.umask(previous)
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert {"forms.jsonl", "errors.jsonl", "flagged.jsonl", f"{SEEDS[1].stem}.json", "forms.csv"} <= {p.name for p in written}
+    assert {oct(p.stat().st_mode & 0o777) for p in written} == {"0o644"}
+
+
+def test_results_are_compact_unless_asked_pretty(tmp_path):
+    run("extract", SEEDS[1], "-o", tmp_path / "compact")
+    run("extract", SEEDS[1], "-o", tmp_path / "pretty", "--pretty")
+    compact = (tmp_path / "compact" / f"{SEEDS[1].stem}.json").read_text(encoding="utf-8")
+    pretty = (tmp_path / "pretty" / f"{SEEDS[1].stem}.json").read_text(encoding="utf-8")
+    assert compact.count("\n") == 1 and pretty.count("\n") > 100
+    assert json.loads(compact) == json.loads(pretty)
+
+
+def test_the_summary_names_the_flagged_forms_and_why(tmp_path):
+    wrong_total = SELF_EVALUATION.replace("总分\t\t\t\t\t100.00\t94.55", "总分\t\t\t\t\t100.00\t90.55")
+    source = tmp_path / "wrong_total.txt"
+    source.write_text(wrong_total, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("extract", source, "-o", out)
+    (flagged,) = map(json.loads, (out / "flagged.jsonl").read_text(encoding="utf-8").splitlines())
+    assert flagged["source"] == str(source) and flagged["status"] == "invalid" and flagged["codes"]
+    code = next(iter(flagged["codes"]))
+    assert f"flagged: {source} form 0 测试项目: invalid ({code}" in result.stderr
+
+
+def test_forms_jsonl_is_streamed_as_documents_finish(tmp_path, monkeypatch):
+    """Each finished document's forms go to the file at once; nothing is gathered to write at the end."""
+    from extractor import batch as batch_module
+
+    sizes = []
+    real = batch_module.BatchOutput.extracted
+
+    def spy(self, *args):  # type: ignore[no-untyped-def]
+        real(self, *args)
+        self.forms.handle.flush()
+        sizes.append(Path(self.forms.tmp).stat().st_size)
+    monkeypatch.setattr(batch_module.BatchOutput, "extracted", spy)
+    result = run("extract", *SEEDS, "-o", tmp_path / "out", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert len(sizes) == len(SEEDS) and all(a < b for a, b in zip(sizes, sizes[1:]))
+    assert sizes[-1] == (tmp_path / "out" / "forms.jsonl").stat().st_size
+
+
+def test_the_progress_line_shows_the_phase_an_eta_and_the_page_being_read():
+    import io
+
+    from extractor.batch import BatchSummary
+    from extractor.progress import ProgressLine
+
+    summary = BatchSummary(extracted=10, failed=1, skipped=4, duplicates=5, reading="box/scan.pdf page 3/12")
+    line = ProgressLine.render(summary, total=100, seconds=20.0)
+    assert line.startswith("extracting [")
+    assert "20/100 documents" in line and "ETA 2m25s" in line and "reading box/scan.pdf page 3/12" in line
+    stream = io.StringIO()
+    progress = ProgressLine(stream, every_s=0)
+    progress.step("writing the workbook", 40, 40, "forms")
+    assert stream.getvalue().startswith("writing the workbook: 40/40 forms  done in")

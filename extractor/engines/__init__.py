@@ -11,7 +11,7 @@ can be finished by the other.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from extractor.backends import Backend
 from extractor.batch import Batch, BatchSummary
@@ -34,18 +34,19 @@ class Engine(Protocol):
 
 def get_engine(name: str, outdir: Path, settings: Settings, *, workers: int = 1, backend: Backend | None = None,
                address: str | None = None, on_progress: Callable[[BatchSummary, int], None] | None = None,
-               on_document: Callable[[str, dict[str, Any]], None] | None = None) -> Engine:
+               on_document: Callable[[str, dict[str, Any]], None] | None = None, pretty: bool = False,
+               sinks: Sequence[Any] = ()) -> Engine:
     """The engine ``name``: ``local`` (``workers`` processes) or ``ray`` (the cluster at ``address``,
     or a new local one of ``workers`` CPUs when ``address`` is None)."""
     if name == "local":
         if address:
             raise ConfigError("--address is for --engine ray")
         return Batch(outdir, settings, workers=workers, backend=backend, on_progress=on_progress,
-                     on_document=on_document)
+                     on_document=on_document, pretty=pretty, sinks=sinks)
     if name == "ray":
         from extractor.engines.ray_engine import RayBatch, require_ray
 
         require_ray()
         return RayBatch(outdir, settings, address=address, local_cpus=workers, on_progress=on_progress,
-                        on_document=on_document)
+                        on_document=on_document, pretty=pretty, sinks=sinks)
     raise ConfigError(f"unknown engine {name!r}; one of {', '.join(ENGINES)}")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from extractor.backends import Backend, get_backend
 from extractor.batch import Batch, BatchSummary, extract_outcome, write_atomically
@@ -84,9 +84,10 @@ def _backend_for(settings: Settings, shared: Any) -> Backend:
     return _worker[2]
 
 
-def extract_document(data: bytes, source: str, settings: Settings, shared: Any = None) -> dict[str, Any]:
+def extract_document(data: bytes, source: str, settings: Settings, shared: Any = None, pretty: bool = False,
+                     rows: bool = False) -> dict[str, Any]:
     """The task: extract one document. Never raises for a bad input (see :func:`extract_outcome`)."""
-    return extract_outcome(data, source, settings, _backend_for(settings, shared))
+    return extract_outcome(data, source, settings, _backend_for(settings, shared), pretty=pretty, rows=rows)
 
 
 # --- the driver ----------------------------------------------------------------------------------
@@ -98,8 +99,10 @@ class RayBatch(Batch):
     def __init__(self, outdir: Path, settings: Settings, *, address: str | None = None, local_cpus: int = 2,
                  max_retries: int = DEFAULT_MAX_RETRIES,
                  on_progress: Callable[[BatchSummary, int], None] | None = None,
-                 on_document: Callable[[str, dict[str, Any]], None] | None = None) -> None:
-        super().__init__(outdir, settings, workers=1, on_progress=on_progress, on_document=on_document)
+                 on_document: Callable[[str, dict[str, Any]], None] | None = None, pretty: bool = False,
+                 sinks: Sequence[Any] = ()) -> None:
+        super().__init__(outdir, settings, workers=1, on_progress=on_progress, on_document=on_document,
+                         pretty=pretty, sinks=sinks)
         self.address = address
         self.local_cpus = max(1, local_cpus)
         self.max_retries = max_retries
@@ -113,15 +116,17 @@ class RayBatch(Batch):
             task = ray.remote(extract_document).options(
                 name="formex_document", num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)
             window = IN_FLIGHT_PER_CPU * max(1, int(ray.cluster_resources().get("CPU", 1)))
-            in_flight: dict[Any, tuple[InputItem, str]] = {}
-            for item, data, digest in self._jobs(items):
+            in_flight: dict[Any, tuple[int, InputItem, str]] = {}
+            for position, item, data, digest in self._jobs(items):
                 if shared is not None and ray.get(shared.exhausted.remote()):
                     self.summary.stopped_early = "token budget spent"
-                    self._failed(item.source, {"code": "budget_exhausted", "message": "not sent: the token budget is spent"})
+                    self._finish(position, item, digest, {"ok": False, "error": {
+                        "code": "budget_exhausted", "message": "not sent: the token budget is spent"}})
                     continue
                 while len(in_flight) >= window:
                     self._collect(in_flight, total)
-                in_flight[task.remote(data, item.source, self.settings, shared)] = (item, digest)
+                ref = task.remote(data, item.source, self.settings, shared, self.pretty, bool(self.sinks))
+                in_flight[ref] = (position, item, digest)
             while in_flight:
                 self._collect(in_flight, total)
             if shared is not None and ray.get(shared.exhausted.remote()) and any(
@@ -139,14 +144,14 @@ class RayBatch(Batch):
 
         return start_model_state(self.settings.llm.token_budget, self.settings.llm.cache_path)
 
-    def _collect(self, in_flight: dict[Any, tuple[InputItem, str]], total: int) -> None:
+    def _collect(self, in_flight: dict[Any, tuple[int, InputItem, str]], total: int) -> None:
         """Wait for at least one task; write its result, then its marker (in :meth:`_finish`)."""
         import ray
         from ray.exceptions import RayTaskError
 
         ready, _ = ray.wait(list(in_flight), num_returns=1)
         for ref in ready:
-            item, digest = in_flight.pop(ref)
+            position, item, digest = in_flight.pop(ref)
             try:
                 outcome = ray.get(ref)
             except RayTaskError as exc:  # a bug in formex: recorded, the rest of the batch goes on
@@ -158,4 +163,4 @@ class RayBatch(Batch):
                     f"({type(exc).__name__}: out of memory? node lost?); rerun to retry")}}
             if outcome["ok"]:
                 write_atomically(self._target(item), outcome.pop("document"))
-            self._finish(item, digest, outcome, total)
+            self._finish(position, item, digest, outcome)

@@ -106,6 +106,7 @@ def _read_image(data: bytes, *, source: str, max_pages: int) -> list:
     from extractor.ingest.pdf import PageText
     from extractor.ingest.raster import drop_red
     from extractor.ingest.table import join_rows
+    from extractor.progress import page_started
 
     try:
         image = Image.open(io.BytesIO(data))
@@ -116,6 +117,7 @@ def _read_image(data: bytes, *, source: str, max_pages: int) -> list:
         raise InputTooLarge(f"{len(frames)} pages, more than the limit of {max_pages}", source=source)
     pages = []
     for number, frame in enumerate(frames, start=1):
+        page_started(source, number, len(frames))
         started = time.perf_counter()
         cells = ocr_page_cells(drop_red(np.asarray(frame)))      # red seals removed before OCR
         pages.append(PageText(number, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells))

@@ -19,6 +19,7 @@ from extractor.ingest.ocr import engine_name, ocr_page_cells
 from extractor.ingest.raster import bands_from_image, drop_red
 from extractor.ingest.table import (Band, Cell, Glyph, Segment, bands_from_segments, join_rows, merge_grid, page_grid,
                                     table_cells)
+from extractor.progress import page_started
 
 MIN_TEXT_CHARS = 20
 
@@ -165,6 +166,7 @@ def read_pdf(data: bytes, *, source: str, dpi: int = 200, max_pages: int = 200) 
             raise InputTooLarge(f"{document.page_count} pages, more than the limit of {max_pages}", source=source)
         pages: list[PageText] = []
         for page in document:
+            page_started(source, page.number + 1, document.page_count)
             try:
                 pages.append(read_page(page, dpi=dpi, grid=list(pages[-1].grid) if pages else None))
             except RuntimeError as exc:  # a damaged page object; the others go on

@@ -1,0 +1,110 @@
+"""The workbook and CSV exports of a batch: the form's own labels, every fund cell, findings with
+expected/found, rows in input order."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from eval.dataset import DATA_DIR
+from extractor.cli import main
+from extractor.export_tables import FINDING_COLUMNS, FORM_COLUMNS, INDICATOR_COLUMNS
+from tests.conftest import SELF_EVALUATION
+
+SEEDS = sorted((DATA_DIR / "seeds").glob("*.txt"))
+WRONG_TOTAL = SELF_EVALUATION.replace("总分\t\t\t\t\t100.00\t94.55", "总分\t\t\t\t\t100.00\t90.55")
+
+
+def export(tmp_path: Path, *sources: Path):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["extract", *map(str, sources), "-o", str(tmp_path / "out"), "--no-progress",
+                                       "--xlsx", str(tmp_path / "forms.xlsx"), "--csv", str(tmp_path / "csv")])
+    return result
+
+
+def wrong_total_file(tmp_path: Path) -> Path:
+    source = tmp_path / "wrong_total.txt"
+    source.write_text(WRONG_TOTAL, encoding="utf-8")
+    return source
+
+
+def test_the_workbook_is_headed_by_the_forms_own_labels_with_the_field_path_in_a_comment(tmp_path):
+    result = export(tmp_path, wrong_total_file(tmp_path), SEEDS[1])
+    assert "workbook: 4 forms" in result.stderr
+    book = load_workbook(tmp_path / "forms.xlsx")
+    assert book.sheetnames == ["表单", "绩效指标", "校验问题"]
+    forms = book["表单"]
+    header = [c.value for c in forms[1]]
+    for label in ("项目名称", "主管部门", "年度资金总额 · 年初预算数", "其中：当年财政拨款 · 全年执行数",
+                  "上年结转资金 · 执行率", "其他资金 · 得分", "总分 · 得分", "评分等级"):
+        assert label in header
+    assert forms.cell(1, header.index("总分 · 得分") + 1).comment.text == "total_score"
+    assert forms.freeze_panes == "A2" and forms.auto_filter.ref == f"A1:{forms.cell(1, len(header)).column_letter}5"
+    assert forms.column_dimensions["A"].width > 20
+    assert [c.value for c in book["绩效指标"][1]][4:] == ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值",
+                                                      "分值", "得分", "偏差原因分析及改进措施"]
+    assert book["绩效指标"].max_row - 1 == 2 + 68
+
+
+def test_a_flagged_cell_is_filled_and_its_finding_listed_with_expected_and_found(tmp_path):
+    source = wrong_total_file(tmp_path)
+    export(tmp_path, source, SEEDS[1])
+    book = load_workbook(tmp_path / "forms.xlsx")
+    forms = book["表单"]
+    header = [c.value for c in forms[1]]
+    row = next(r for r in forms.iter_rows(min_row=2) if r[0].value == str(source))
+    total = row[header.index("总分 · 得分")]
+    assert total.value == 90.55 and total.fill.fgColor.rgb.endswith("F4B6B6") and total.comment is not None
+    findings = book["校验问题"]
+    head = [c.value for c in findings[1]]
+    assert head == [c.label for c in FINDING_COLUMNS]
+    rows = [dict(zip(head, (c.value for c in r))) for r in findings.iter_rows(min_row=2)]
+    on_total = [r for r in rows if r["字段路径"] == "total_score"]
+    assert on_total and on_total[0]["来源文件"] == str(source) and on_total[0]["字段"] == "总分 · 得分"
+    assert on_total[0]["实为"] is not None and on_total[0]["应为"] is not None
+
+
+def test_rows_come_in_input_order_past_failures_and_copies(tmp_path):
+    empty, copy = tmp_path / "empty.txt", tmp_path / "copy.txt"
+    empty.write_bytes(b"")
+    copy.write_bytes(SEEDS[3].read_bytes())
+    result = CliRunner().invoke(main, ["extract", str(SEEDS[3]), str(empty), str(SEEDS[0]), str(copy), str(SEEDS[2]),
+                                       "-o", str(tmp_path / "out"), "--no-progress", "--workers", "2",
+                                       "--xlsx", str(tmp_path / "forms.xlsx")])
+    assert result.exit_code == 1          # the empty file
+    forms = load_workbook(tmp_path / "forms.xlsx")["表单"]
+    order = [r[0].value for r in forms.iter_rows(min_row=2)]
+    assert list(dict.fromkeys(order)) == [str(SEEDS[3]), str(SEEDS[0]), str(SEEDS[2])]
+    assert len(order) == len((tmp_path / "out" / "forms.jsonl").read_text(encoding="utf-8").splitlines())
+
+
+def test_the_csv_files_open_with_the_csv_module_with_the_workbooks_columns(tmp_path):
+    export(tmp_path, wrong_total_file(tmp_path), SEEDS[1])
+    raw = (tmp_path / "csv" / "forms.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")                      # the BOM Excel needs to read UTF-8
+    with open(tmp_path / "csv" / "forms.csv", encoding="utf-8-sig", newline="") as handle:
+        forms = list(csv.DictReader(handle))
+    assert list(forms[0]) == [c.label for c in FORM_COLUMNS]
+    assert len(forms) == 4
+    test_form = next(f for f in forms if f["项目名称"] == "测试项目")
+    assert test_form["总分 · 得分"] == "90.55" and test_form["校验状态"] == "invalid"
+    assert test_form["年度资金总额 · 全年执行数"] == "2042.66"
+    with open(tmp_path / "csv" / "indicators.csv", encoding="utf-8-sig", newline="") as handle:
+        indicators = list(csv.reader(handle))
+    assert indicators[0] == [c.label for c in INDICATOR_COLUMNS] and len(indicators) - 1 == 2 + 68
+    with open(tmp_path / "csv" / "findings.csv", encoding="utf-8-sig", newline="") as handle:
+        assert any(r["字段路径"] == "total_score" for r in csv.DictReader(handle))
+
+
+def test_text_with_markup_and_control_characters_survives_the_workbook(tmp_path):
+    from extractor.export_tables import form_rows
+    from extractor.export_xlsx import write_workbook
+
+    form = {"form_type": "self_evaluation", "project_name": "A&B <项目> \"甲\"\x01乙", "indicators": [], "total_score": 7}
+    write_workbook([form_rows("x.txt", 0, form)], tmp_path / "book.xlsx")
+    sheet = load_workbook(tmp_path / "book.xlsx")["表单"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(2, header.index("项目名称") + 1).value == "A&B <项目> \"甲\"乙"
+    assert sheet.cell(2, header.index("总分 · 得分") + 1).value == 7
