@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import time
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 import instructor
 import openai
@@ -30,7 +31,7 @@ except ImportError:  # pragma: no cover
 
 from extractor.backends.llm.cache import ResponseCache, cache_key, schema_hash
 from extractor.backends.llm.usage import TokenBudget, Usage
-from extractor.errors import APIError, ConfigError, ModelError
+from extractor.errors import APIError, ConfigError, FormexError, ModelError
 from extractor.log import get_logger
 from extractor.settings import LLMSettings
 
@@ -74,6 +75,8 @@ class StructuredCaller:
         started = time.monotonic()
         try:
             answer = await self._with_transport_retries(client, messages, response_model, usage)
+        except FormexError as exc:        # an API may echo the key back: it never leaves in a message
+            raise redacted(exc, self.settings)
         finally:
             usage.seconds += time.monotonic() - started
         if self.cache is not None:
@@ -143,6 +146,13 @@ class StructuredCaller:
             usage.schema_reasks += max(responses - 1, 0)
 
 
+def redacted(exc: FormexError, settings: LLMSettings) -> FormexError:
+    """The error with the API key (and a base URL's password) cut out of its message."""
+    secrets = [settings.api_key or "", urlparse(settings.base_url).password or ""]
+    for secret in (s for s in secrets if len(s) >= 4):
+        exc.message = exc.message.replace(secret, "***")
+    exc.args = (exc.message,)
+    return exc
 
 
 def _first_line(exc: BaseException) -> str:
