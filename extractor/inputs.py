@@ -115,6 +115,9 @@ def _from_zip(path: Path, limits: Limits) -> tuple[list[InputItem], list[Refused
                 refused.append(Refused(source, reason))
             elif _wanted(info.filename):
                 items.append(InputItem(source, f"{path.stem}/{_stem(member)}", path, info.filename))
+    if not items and not refused:           # said, not silently skipped
+        refused.append(Refused(str(path), InputError(f"the archive holds no file formex reads ({', '.join(SUFFIXES)})",
+                                                     source=str(path))))
     return items, refused
 
 
