@@ -158,3 +158,59 @@ def test_batch_workers_die_when_the_batch_is_killed(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+
+def _one_character_cells(n: int) -> str:
+    return SELF_EVALUATION + "\n" + "\t".join("1" for _ in range(n))
+
+
+@pytest.mark.parametrize("cells", [24, 120, 2000])
+def test_grounding_a_value_not_printed_whole_is_bounded_on_a_line_of_one_character_cells(cells):
+    from extractor.validate import SourceText, validate_form
+    from extractor.backends.rules import RulesBackend
+    from extractor.layout import split_lines
+    from extractor.segment import split_forms
+
+    text = _one_character_cells(cells)
+    (block,) = split_forms(split_lines(text))
+    form = RulesBackend().extract_form(block, text).form.model_copy(update={"project_name": "1" * 10 + "x"})
+    started = time.perf_counter()
+    validation = validate_form(form, SourceText(text))
+    assert time.perf_counter() - started < 5
+    assert validation.alignment["project_name"] == "none"
+
+
+def test_a_value_split_over_cells_is_still_found():
+    from extractor.validate.source import SourceText
+
+    source = SourceText("项目\t名称\t甲\t注\n乙\t附\t丙丁\t戊")
+    match = source.find_text("甲乙丙丁")
+    assert match is not None and match.status == "split" and len(match.spans) == 3
+
+
+def test_the_split_search_stops_at_its_step_budget_and_says_so(monkeypatch):
+    from extractor.validate import source as source_module
+    from extractor.validate.source import SourceText
+
+    monkeypatch.setattr(source_module, "SPLIT_SEARCH_STEPS", 3)
+    text = "\t".join("ab\tx" for _ in range(200)) + "\tc"
+    source = SourceText(text)
+    assert source.find_text("ab" * 3 + "c") is None
+    assert source.search_cut
+
+
+def test_an_ungrounded_value_whose_search_was_cut_says_so(monkeypatch):
+    from extractor.validate import source as source_module
+
+    monkeypatch.setattr(source_module, "SPLIT_SEARCH_STEPS", 5)
+    text = _one_character_cells(300)
+    from extractor.backends.rules import RulesBackend
+    from extractor.layout import split_lines
+    from extractor.segment import split_forms
+    from extractor.validate import SourceText, validate_form
+
+    (block,) = split_forms(split_lines(text))
+    form = RulesBackend().extract_form(block, text).form.model_copy(update={"total_score": None, "grade": "1" * 10 + "x"})
+    (finding,) = [f for f in validate_form(form, SourceText(text)).findings if f.path == "grade" and f.code == "ungrounded"]
+    assert "search for it in pieces over cells was cut" in finding.message
