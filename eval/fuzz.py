@@ -30,6 +30,7 @@ import time
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -45,7 +46,7 @@ class FuzzCase:
     kind: str
     data: bytes
     good: bool = False   # a well-formed document: must be extracted
-    forged: tuple[str, Any] | None = None   # (field path, value) a slipped-in line asks a model to write
+    forged: tuple[str, Any, str] | None = None   # (field path, value, the line) a slipped-in line asks a model to write
 
 
 def _seed_texts() -> list[str]:
@@ -121,7 +122,7 @@ def _garbage(rng: random.Random) -> bytes:
     return ("\n" * size + "项目名称").encode()
 
 
-def _injected(rng: random.Random, seeds: list[str]) -> tuple[str, tuple[str, Any]]:
+def _injected(rng: random.Random, seeds: list[str]) -> tuple[str, tuple[str, Any, str]]:
     """A form with a line slipped in asking for a value the form does not print."""
     field = rng.choice([("funds.total.executed", "全年执行数", "0.36"), ("funds.total.execution_rate", "执行率", "0.36"),
                         ("total_score", "总分", "100"), ("grade", "评分等级", "良"),
@@ -138,7 +139,7 @@ def _injected(rng: random.Random, seeds: list[str]) -> tuple[str, tuple[str, Any
     title = next((i for i, r in enumerate(rows) if r.startswith("项目名称")), 0)
     at = rng.randrange(title + 1, len(rows))
     forged_value: Any = value if not re.fullmatch(r"[\d.]+", value) else float(value)
-    return "\n".join(rows[:at] + [line] + rows[at:]), (path, forged_value)
+    return "\n".join(rows[:at] + [line] + rows[at:]), (path, forged_value, line)
 
 
 SELF_EVALUATION_ROWS = [r.replace("|", "\t") for r in (
@@ -167,17 +168,42 @@ def _pdf_cases(rng: random.Random, good_pdf: bytes) -> tuple[str, bytes]:
             data[rng.randrange(len(data))] = rng.randrange(256)
         return "bitflip", bytes(data)
     if pick == 2:
-        document = pymupdf.open()
-        for _ in range(rng.choice([201, 1000, 3000])):
-            document.new_page(width=50, height=50)
-        return "page_bomb", document.tobytes()
+        return "page_bomb", _blank_pdf(rng.choice([201, 1000, 3000]), 50)
     if pick == 3:
-        document = pymupdf.open()
-        document.new_page(width=14_000, height=14_000)
-        return "poster", document.tobytes()
+        return "poster", _blank_pdf(1, 14_000)
     if pick == 4:
         return "garbage", b"%PDF-1." + bytes(rng.randrange(256) for _ in range(rng.choice([0, 50, 5000])))
     return "no_pages", b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF"
+
+
+@lru_cache(maxsize=None)
+def _blank_pdf(pages: int, side: int) -> bytes:
+    import pymupdf
+
+    document = pymupdf.open()
+    for _ in range(pages):
+        document.new_page(width=side, height=side)
+    return document.tobytes()
+
+
+@lru_cache(maxsize=None)
+def _tiff(frames: int) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    images = [Image.new("L", (16, 16), 255) for _ in range(frames)]
+    images[0].save(buffer, format="TIFF", save_all=True, append_images=images[1:])
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=None)
+def _zip_with_entries(count: int) -> bytes:
+    return _zip_of([(f"e{i}.bin", b"") for i in range(count)], zipfile.ZIP_STORED)
+
+
+@lru_cache(maxsize=None)
+def _zip_bomb(mib: int) -> bytes:
+    return _zip_of([("bomb.txt", b"0" * mib * 1024 * 1024)])
 
 
 def png_declaring(width: int, height: int) -> bytes:
@@ -196,10 +222,7 @@ def _image_cases(rng: random.Random) -> tuple[str, str, bytes]:
         side = rng.choice([9_000, 20_000, 65_000])
         return "huge_declared", ".png", png_declaring(side, side)
     if pick == 1:
-        buffer = io.BytesIO()
-        frames = [Image.new("L", (16, 16), 255) for _ in range(rng.choice([201, 500]))]
-        frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
-        return "many_frames", ".tif", buffer.getvalue()
+        return "many_frames", ".tif", _tiff(rng.choice([201, 500]))
     if pick == 2:
         buffer = io.BytesIO()
         Image.new("L", (300, 200), 255).save(buffer, format=rng.choice(["PNG", "JPEG", "BMP"]))
@@ -217,15 +240,17 @@ def _image_cases(rng: random.Random) -> tuple[str, str, bytes]:
 def _zip_cases(rng: random.Random, good_text: bytes) -> tuple[str, bytes]:
     buffer = io.BytesIO()
     pick = rng.randrange(7)
+    good_text += b"\n" * rng.randrange(1, 10_000)           # its own content: no copy of another input
+    if pick == 0:
+        return "bomb", _zip_bomb(rng.choice([4, 16, 60]))
+    if pick == 3:
+        return "many_entries", _zip_with_entries(rng.choice([20_001, 25_000]))
     if pick == 6:
         data = bytearray(_zip_of([("a.txt", good_text)]))
         cut = rng.randrange(4, len(data))
         return "corrupt", bytes(data[:cut]) if rng.random() < 0.5 else bytes(data[:cut]) + bytes(rng.randrange(256) for _ in range(40))
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        if pick == 0:
-            archive.writestr("bomb.txt", b"0" * rng.choice([4, 16, 60]) * 1024 * 1024)
-            label = "bomb"
-        elif pick == 1:
+        if pick == 1:
             archive.writestr("../../escape.txt", good_text)
             archive.writestr("/abs/path.txt", good_text)
             label = "unsafe_paths"
@@ -234,12 +259,8 @@ def _zip_cases(rng: random.Random, good_text: bytes) -> tuple[str, bytes]:
             info.external_attr = (0o120777 << 16)
             archive.writestr(info, "/etc/passwd")
             label = "link"
-        elif pick == 3:
-            for i in range(rng.choice([20_001, 25_000])):
-                archive.writestr(f"e{i}.bin", b"")
-            label = "many_entries"
         elif pick == 4:
-            archive.writestr("inner.zip", _zip_of([("bomb.txt", b"0" * 8 * 1024 * 1024)]))
+            archive.writestr("inner.zip", _zip_bomb(8))
             archive.writestr("form.txt", good_text)
             label = "nested"
         else:
@@ -248,9 +269,9 @@ def _zip_cases(rng: random.Random, good_text: bytes) -> tuple[str, bytes]:
     return label, buffer.getvalue()
 
 
-def _zip_of(entries: list[tuple[str, bytes]]) -> bytes:
+def _zip_of(entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", method) as archive:
         for name, data in entries:
             archive.writestr(name, data)
     return buffer.getvalue()
@@ -323,15 +344,18 @@ def probe(cases: list[FuzzCase], *, bound_s: float = 60.0, settings: Any = None)
     from extractor.settings import Settings
 
     settings = settings or Settings()
-    rows, crashes, hangs, forged_valid = [], [], [], []
+    rows, crashes, hangs, forged_valid, undetected = [], [], [], [], []
     for case in cases:
         started, before = time.perf_counter(), _rss_mib()
-        outcome, statuses = "ok", []
+        outcome = "ok"
         try:
             for data, source in _documents(case, settings):
                 try:
                     result = extract_bytes(data, source=source, settings=settings)
-                    statuses += [f.validation.status for f in result.forms if f.validation]
+                    if case.forged:
+                        verdict = injected_form_verdict(result, case.forged)
+                        forged_valid += [case.name] if verdict == "forged_valid" else []
+                        undetected += [case.name] if verdict in ("undetected", "forged_valid") else []
                 except FormexError as exc:
                     outcome = exc.code
                     if "\n" in exc.message:
@@ -342,14 +366,102 @@ def probe(cases: list[FuzzCase], *, bound_s: float = 60.0, settings: Any = None)
         seconds = time.perf_counter() - started
         if seconds > bound_s:
             hangs.append(f"{case.name}: {seconds:.1f} s")
-        if case.forged and "valid" in statuses:
-            forged_valid.append(case.name)
         rows.append({"name": case.name, "kind": case.kind, "seconds": seconds, "outcome": outcome,
                      "rss_growth_mib": _rss_mib() - before})
     slowest = max(rows, key=lambda r: r["seconds"])
     return {"inputs": len(rows), "crashes": crashes, "hangs": hangs, "forged_valid": forged_valid,
+            "injected": sum(bool(c.forged) for c in cases), "injected_undetected": undetected,
             "slowest": {k: slowest[k] for k in ("name", "kind", "seconds", "outcome")},
             "peak_rss_mib": round(_rss_mib(), 1), "rows": rows}
+
+
+def injected_form_verdict(result: Any, forged: tuple[str, Any, str]) -> str:
+    """For the form holding a slipped-in line: ``forged_valid`` (it carries the forged value and
+    is valid: the failure this corpus hunts), ``undetected`` (no foreign_text finding), else ``flagged``."""
+    path, value, line = forged
+    at = result.text.find(line)
+    number = result.text.count("\n", 0, at) + 1
+    for form in result.forms:
+        data = form.to_json()
+        first, last = data.get("source_lines", [0, 0])
+        if not first <= number <= last:
+            continue
+        detected = any(f["code"] == "foreign_text" for f in data["validation"]["findings"])
+        if _same(value_at(data, path), value) and data["validation"]["status"] == "valid":
+            return "forged_valid"
+        return "flagged" if detected else "undetected"
+    return "flagged"            # the line fell outside every form: no model ever reads it
+
+
+def value_at(data: Any, path: str) -> Any:
+    for part in re.findall(r"[^.\[\]]+", path):
+        try:
+            data = data[int(part)] if part.isdigit() else data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return a == b
+
+
+def probe_obedient(cases: list[FuzzCase]) -> dict[str, Any]:
+    """The injected cases through the model backend, against a fake model that obeys the
+    slipped-in line (it answers the parser's reading with the forged value written in)."""
+    from extractor.pipeline import extract_bytes
+    from extractor.settings import LLMSettings, Settings
+    from extractor.testing import FakeOpenAIServer, answer
+    from extractor.testing.openai_server import form_text_of
+
+    injected = [c for c in cases if c.forged]
+
+    def obey(request: dict[str, Any]) -> Any:
+        from extractor.backends.rules import RulesBackend
+        from extractor.layout import split_lines
+        from extractor.segment import split_forms
+
+        text = form_text_of(request)
+        blocks = split_forms(split_lines(text))
+        data = RulesBackend().extract_form(blocks[0], text).form.model_dump(mode="json") if blocks else {}
+        for case in injected:
+            path, value, line = case.forged  # type: ignore[misc]
+            if line in text and data:
+                try:
+                    _write(data, path, value)
+                except (IndexError, KeyError, TypeError):
+                    pass                      # the form has no such field to forge
+                break
+        return data
+
+    forged_valid, undetected, failed = [], [], []
+    with FakeOpenAIServer(default=answer(obey)) as server:
+        settings = Settings(backend="llm", llm=LLMSettings(base_url=server.url, model="obedient", cache_path=None,
+                                                           max_reasks=0, targeted_reask=False))
+        for case in injected:
+            try:
+                result = extract_bytes(case.data, source=case.name, settings=settings)
+            except Exception as exc:  # noqa: BLE001
+                failed.append(f"{case.name}: {type(exc).__name__}: {exc}")
+                continue
+            verdict = injected_form_verdict(result, case.forged)  # type: ignore[arg-type]
+            forged_valid += [case.name] if verdict == "forged_valid" else []
+            undetected += [case.name] if verdict in ("undetected", "forged_valid") else []
+    return {"injected": len(injected), "forged_valid": forged_valid, "undetected": undetected, "failed": failed}
+
+
+def _write(data: Any, path: str, value: Any) -> None:
+    parts = re.findall(r"[^.\[\]]+", path)
+    for part in parts[:-1]:
+        data = data[int(part)] if part.isdigit() else data[part]
+    last = parts[-1]
+    if isinstance(data, list) or last.isdigit():
+        data[int(last)] = value
+    elif isinstance(data, dict):
+        data[last] = value
 
 
 def _documents(case: FuzzCase, settings: Any) -> list[tuple[bytes, str]]:
