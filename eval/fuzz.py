@@ -426,7 +426,7 @@ def probe_obedient(cases: list[FuzzCase]) -> dict[str, Any]:
 
         text = form_text_of(request)
         blocks = split_forms(split_lines(text))
-        data = RulesBackend().extract_form(blocks[0], text).form.model_dump(mode="json") if blocks else {}
+        data = RulesBackend().read(blocks[0], text).form.model_dump(mode="json") if blocks else {}
         for case in injected:
             path, value, line = case.forged  # type: ignore[misc]
             if line in text and data:

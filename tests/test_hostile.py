@@ -174,7 +174,7 @@ def test_grounding_a_value_not_printed_whole_is_bounded_on_a_line_of_one_charact
 
     text = _one_character_cells(cells)
     (block,) = split_forms(split_lines(text))
-    form = RulesBackend().extract_form(block, text).form.model_copy(update={"project_name": "1" * 10 + "x"})
+    form = RulesBackend().read(block, text).form.model_copy(update={"project_name": "1" * 10 + "x"})
     started = time.perf_counter()
     validation = validate_form(form, SourceText(text))
     assert time.perf_counter() - started < 5
@@ -211,6 +211,6 @@ def test_an_ungrounded_value_whose_search_was_cut_says_so(monkeypatch):
     from extractor.validate import SourceText, validate_form
 
     (block,) = split_forms(split_lines(text))
-    form = RulesBackend().extract_form(block, text).form.model_copy(update={"total_score": None, "grade": "1" * 10 + "x"})
+    form = RulesBackend().read(block, text).form.model_copy(update={"total_score": None, "grade": "1" * 10 + "x"})
     (finding,) = [f for f in validate_form(form, SourceText(text)).findings if f.path == "grade" and f.code == "ungrounded"]
     assert "search for it in pieces over cells was cut" in finding.message

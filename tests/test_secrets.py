@@ -49,13 +49,14 @@ def test_the_key_is_in_no_output_file_stderr_or_log_line_of_a_batch(tmp_path, ca
 
 def test_the_key_is_in_no_problem_document_response_or_review_page_of_the_service(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
-    with FakeOpenAIServer([answer(parsed_gold()), echoing(400), echoing(403)]) as server:
+    with FakeOpenAIServer([answer(parsed_gold()), echoing(400), echoing(403), echoing(500), echoing(500)]) as server:
         settings = Settings(service=ServiceSettings(api_keys=(KEY,), job_db=str(tmp_path / "jobs.sqlite")),
-                            llm=LLMSettings(base_url=server.url, api_key=CANARY, cache_path=None))
+                            llm=LLMSettings(base_url=server.url, api_key=CANARY, cache_path=None, transport_attempts=2,
+                                            backoff_initial_s=0.01, backoff_max_s=0.02))
         seen = []
         with TestClient(create_app(settings)) as client:
             auth = {"Authorization": f"Bearer {KEY}"}
-            for n in range(3):
+            for n in range(4):
                 response = client.post("/v1/extractions?mode=sync", headers=auth,
                                        json={"text": SELF_EVALUATION + "\n" * n, "backend": "llm"})
                 seen.append(response.text)
@@ -65,6 +66,7 @@ def test_the_key_is_in_no_problem_document_response_or_review_page_of_the_servic
                     assert response.headers["content-type"] == "application/problem+json"
             seen += [client.get("/healthz").text, client.get("/readyz").text]
     assert "<mark" in seen[1] and sum("refused" in text for text in seen) >= 2    # a form, and both refusals
+    assert any("failed 2 times" in text for text in seen)                          # and the 5xx, retried
     assert not [text for text in seen if CANARY in text]
     assert CANARY not in caplog.text
     assert CANARY not in everything_under(tmp_path)

@@ -102,8 +102,8 @@ class StructuredCaller:
         usage.transport_retries += 1
         fault = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.info("retrying %s (attempt %d of %d failed: %s); waiting %.2f s", self.settings.base_url,
-                 state.attempt_number, self.settings.transport_attempts, fault, wait)
+        log.info("retrying %s (attempt %d of %d failed: %s); waiting %.2f s", scrub(self.settings.base_url, self.settings),
+                 state.attempt_number, self.settings.transport_attempts, scrub(str(fault), self.settings), wait)
 
     def _wait(self, state: RetryCallState) -> float:
         backoff = wait_random_exponential(multiplier=self.settings.backoff_initial_s, max=self.settings.backoff_max_s)(state)
@@ -146,11 +146,17 @@ class StructuredCaller:
             usage.schema_reasks += max(responses - 1, 0)
 
 
+def scrub(text: str, settings: LLMSettings) -> str:
+    """The text with the API key (and a base URL's password) cut out."""
+    for secret in (settings.api_key or "", urlparse(settings.base_url).password or ""):
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
 def redacted(exc: FormexError, settings: LLMSettings) -> FormexError:
-    """The error with the API key (and a base URL's password) cut out of its message."""
-    secrets = [settings.api_key or "", urlparse(settings.base_url).password or ""]
-    for secret in (s for s in secrets if len(s) >= 4):
-        exc.message = exc.message.replace(secret, "***")
+    """The error with the secrets cut out of its message."""
+    exc.message = scrub(exc.message, settings)
     exc.args = (exc.message,)
     return exc
 
