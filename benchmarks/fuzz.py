@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         "crashes": len(alone["crashes"]) + batch["tracebacks"],
         "hangs": len(alone["hangs"]),
         "lost_documents": len(batch["lost"]),
+        "copies_done_once": batch["copies_done_once"],
         "malformed_error_lines": len(batch["malformed_error_lines"]),
         "good_extracted": f"{batch['good_extracted']}/{batch['good']}",
         "forged_valid_parser": len(alone["forged_valid"]),

@@ -18,6 +18,7 @@ repeatable. Good documents are mixed in, and must all be extracted.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import random
@@ -517,11 +518,17 @@ def run_batch(folder: Path, outdir: Path, cases: list[FuzzCase], *, workers: int
             extracted.add(str(json.loads(result.read_text(encoding="utf-8"))["source"]).split("!")[0])
         except (ValueError, KeyError):
             bad_lines.append(f"unreadable result {result}")
-    lost = [c.name for c in cases if str(folder / c.name) not in reported | extracted]
+    accounted = reported | extracted
+    # The batch does a document once: a copy of one already extracted is skipped (no result of its
+    # own), so a copy counts as accounted for when a case with the same content is.
+    done_content = {hashlib.sha256(c.data).hexdigest() for c in cases if str(folder / c.name) in accounted}
+    copies = [c.name for c in cases if str(folder / c.name) not in accounted
+              and hashlib.sha256(c.data).hexdigest() in done_content]
+    lost = [c.name for c in cases if str(folder / c.name) not in accounted and c.name not in copies]
     missing_good = [c.name for c in cases if c.good and str(folder / c.name) not in extracted]
     return {"exit_code": done.returncode, "seconds": round(seconds, 1), "tracebacks": done.stderr.count("Traceback"),
             "stderr_tail": done.stderr[-2000:] if "Traceback" in done.stderr else "",
-            "error_lines": len(lines), "malformed_error_lines": bad_lines, "lost": lost,
+            "error_lines": len(lines), "malformed_error_lines": bad_lines, "lost": lost, "copies_done_once": len(copies),
             "good": sum(c.good for c in cases), "good_extracted": sum(c.good for c in cases) - len(missing_good),
             "missing_good": missing_good, "peak_rss_mib_workers": round(peak_children, 1)}
 
