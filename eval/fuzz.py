@@ -518,7 +518,7 @@ def run_batch(folder: Path, outdir: Path, cases: list[FuzzCase], *, workers: int
             extracted.add(str(json.loads(result.read_text(encoding="utf-8"))["source"]).split("!")[0])
         except (ValueError, KeyError):
             bad_lines.append(f"unreadable result {result}")
-    accounted = reported | extracted
+    accounted = _members(reported | extracted, folder, cases)
     # The batch does a document once: a copy of one already extracted is skipped (no result of its
     # own), so a copy counts as accounted for when a case with the same content is.
     done_content = {hashlib.sha256(c.data).hexdigest() for c in cases if str(folder / c.name) in accounted}
@@ -531,6 +531,23 @@ def run_batch(folder: Path, outdir: Path, cases: list[FuzzCase], *, workers: int
             "error_lines": len(lines), "malformed_error_lines": bad_lines, "lost": lost, "copies_done_once": len(copies),
             "good": sum(c.good for c in cases), "good_extracted": sum(c.good for c in cases) - len(missing_good),
             "missing_good": missing_good, "peak_rss_mib_workers": round(peak_children, 1)}
+
+
+def _members(sources: set[str], folder: Path, cases: list[FuzzCase]) -> set[str]:
+    """Sources as input paths: page images read as one document (``a-01.png .. a-09.png (9 pages)``)
+    stand for every file of the group (same folder, name and suffix, numbers in between)."""
+    paths = set()
+    for source in sources:
+        match = re.fullmatch(r"(.*) \.\. (.*) \((\d+) pages\)", source)
+        if not match:
+            paths.add(source)
+            continue
+        first, last = Path(match[1]), match[2]
+        shape = lambda name: (re.sub(r"\d+", "#", Path(name).stem), Path(name).suffix)  # noqa: E731
+        for case in cases:
+            if shape(case.name) == shape(first.name) and first.name <= case.name <= last:
+                paths.add(str(first.parent / case.name))
+    return paths
 
 
 def main(argv: list[str] | None = None) -> None:
