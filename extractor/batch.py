@@ -21,6 +21,7 @@ side is :class:`BatchOutput`.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import time
 from collections import Counter
@@ -37,6 +38,7 @@ from extractor.backends import Backend, get_backend
 from extractor.errors import BudgetExhausted, FormexError, InternalError, WorkerCrashed
 from extractor.export_tables import FormRows, document_rows
 from extractor.inputs import InputItem, Refused
+from extractor.lifeline import die_with_parent
 from extractor.log import get_logger
 from extractor.pipeline import extract_bytes
 from extractor.runstats import RunStats
@@ -131,10 +133,12 @@ _worker_backend: Backend | None = None
 _worker_settings: Settings | None = None
 
 
-def _init_worker(settings: Settings, pages: Any = None) -> None:
-    """A worker process: its backend, one onnxruntime thread for OCR (the workers are as many as
-    the cores), and page reports sent to the batch."""
+def _init_worker(settings: Settings, pages: Any = None, parent_pid: int | None = None) -> None:
+    """A worker process: it dies with the batch, has its backend, one onnxruntime thread for OCR
+    (the workers are as many as the cores), and sends page reports to the batch."""
     global _worker_backend, _worker_settings
+    if parent_pid is not None:
+        die_with_parent(parent_pid)      # a SIGKILLed batch leaves no worker behind
     from extractor.ingest.ocr import OcrOptions, configure
 
     configure(OcrOptions(threads=1))
@@ -447,7 +451,7 @@ class Batch:
             pages.join_thread()
 
     def _pool(self, pages: Any) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.settings, pages))
+        return ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.settings, pages, os.getpid()))
 
     def _collect(self, pending: dict[Future, tuple[int, InputItem, str]], pool: ProcessPoolExecutor,
                  pages: Any) -> ProcessPoolExecutor:

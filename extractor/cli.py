@@ -134,10 +134,11 @@ def extract(paths: tuple[str, ...], outdir: str | None, backend: str | None, wor
             **options: object) -> None:
     """Extract forms from OCR text, PDFs (text layer or scanned) and images, given as files,
     folders, zip archives or glob patterns, into hand-off JSON (stdout, or -o OUTDIR)."""
+    from extractor.ingest.limits import Limits
     from extractor.inputs import discover
 
     settings = _settings_from_options(backend, options)
-    items, refused = discover(paths, max_bytes=settings.max_input_bytes)
+    items, refused = discover(paths, max_bytes=settings.max_input_bytes, limits=Limits.of(settings))
     if not items and not refused:
         raise click.UsageError("no input files found")
     runner = _backend(settings)

@@ -20,10 +20,12 @@
     │                                after the re-asks, or an answer cut off (exit code 3)
     ├── APIError                     the model's API failed: timeouts, resets, 5xx, 429 after the
     │                                bounded retries (exit code 4)
-    └── InternalError                formex's own fault, not the input's (exit code 1): a bug
-        ├── WorkerCrashed            a worker process died (out of memory?) with the input
-        ├── JobTimeout               a service job ran over its time limit
-        └── InputLost                a queued job's stored input is gone
+    ├── InternalError                formex's own fault, not the input's (exit code 1): a bug
+    │   ├── WorkerCrashed            a worker process died (out of memory?) with the input
+    │   ├── JobTimeout               a service job ran over its time limit
+    │   └── InputLost                a queued job's stored input is gone
+    └── StorageUnavailable           the service's job store cannot be read or written (disk full,
+                                     read-only, locked past its timeout); nothing was recorded (exit code 6)
 
 Third-party exceptions are translated into this tree where they enter formex
 (the backends' boundary); nothing else leaks out of the library. A failure recorded as
@@ -160,3 +162,8 @@ class UnknownFormType(UserError):
     """A form type with no spec under ``extractor/specs/``."""
 
     code = "unknown_form_type"
+
+
+class StorageUnavailable(FormexError):
+    code = "storage_unavailable"
+    exit_code = 6

@@ -3,7 +3,9 @@
 Files may also be URLs of an fsspec filesystem (``s3://bucket/scans/``, see :mod:`extractor.storage`),
 except zip archives. Every item knows where its result goes (a path relative to the output folder, fixed before
 anything runs, so a rerun writes the same places). A zip entry with an unsafe path (absolute,
-``..``), a link, an encrypted entry or one bigger than the size limit is refused, not read.
+``..``), a link, an encrypted entry, one bigger than the size limit or packed far tighter than
+any document (a zip bomb) is refused, not read; an archive with more entries than the limit is
+refused whole, from the count its end record declares, before its directory is loaded.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import glob
 import re
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from extractor.errors import ConfigError, CorruptInput, InputError, InputNotFound, InputTooLarge, UnsafeInput
+from extractor.ingest.limits import Limits
 from extractor.storage import as_path, is_local, is_url
 from extractor.textio import read_input_bytes
 
@@ -49,7 +53,7 @@ class InputItem:
                     raise InputTooLarge(f"{info.file_size} bytes unpacked, over the limit of {max_bytes}", source=self.source)
                 with archive.open(info) as handle:
                     data = handle.read(max_bytes + 1)
-        except (zipfile.BadZipFile, KeyError, OSError, RuntimeError) as exc:
+        except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, EOFError, NotImplementedError, zlib.error) as exc:
             raise CorruptInput(f"cannot read the zip entry: {exc}", source=self.source) from exc
         if len(data) > max_bytes:
             raise InputTooLarge(f"over the limit of {max_bytes} bytes unpacked", source=self.source)
@@ -72,11 +76,21 @@ def _wanted(name: str) -> bool:
     return name.lower().endswith(SUFFIXES)
 
 
-def _from_zip(path: Path, max_bytes: int) -> tuple[list[InputItem], list[Refused]]:
+def _declared_entries(path: Path) -> int:
+    """The entry count the archive's end record declares (0 when there is none to read)."""
+    with path.open("rb") as handle:
+        end = zipfile._EndRecData(handle)  # type: ignore[attr-defined]  # stable since Python 2
+    return int(end[zipfile._ECD_ENTRIES_TOTAL]) if end else 0  # type: ignore[attr-defined]
+
+
+def _from_zip(path: Path, limits: Limits) -> tuple[list[InputItem], list[Refused]]:
     items, refused = [], []
     try:
+        limits.check_zip_entries(_declared_entries(path), str(path))
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except InputError as exc:
+        return [], [Refused(str(path), exc)]
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         return [], [Refused(str(path), CorruptInput(f"not a readable zip archive: {exc}", source=str(path)))]
     with archive:
         for info in archive.infolist():
@@ -92,17 +106,25 @@ def _from_zip(path: Path, max_bytes: int) -> tuple[list[InputItem], list[Refused
                 reason = UnsafeInput("a link inside the archive", source=source)
             elif info.flag_bits & 0x1:
                 reason = UnsafeInput("an encrypted zip entry", source=source)
-            elif info.file_size > max_bytes:
-                reason = InputTooLarge(f"{info.file_size} bytes unpacked, over the limit of {max_bytes}", source=source)
+            else:
+                try:
+                    limits.check_zip_entry(info.file_size, info.compress_size, source)
+                except InputError as exc:
+                    reason = exc
             if reason is not None:
                 refused.append(Refused(source, reason))
             elif _wanted(info.filename):
                 items.append(InputItem(source, f"{path.stem}/{_stem(member)}", path, info.filename))
+    if not items and not refused:           # said, not silently skipped
+        refused.append(Refused(str(path), InputError(f"the archive holds no file formex reads ({', '.join(SUFFIXES)})",
+                                                     source=str(path))))
     return items, refused
 
 
-def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int) -> tuple[list[InputItem], list[Refused]]:
+def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int,
+             limits: Limits | None = None) -> tuple[list[InputItem], list[Refused]]:
     """Items for files, folders (recursively), zip archives and glob patterns, in a stable order."""
+    limits = limits or Limits(max_bytes=max_bytes)
     items: list[InputItem] = []
     refused: list[Refused] = []
     for raw in arguments:
@@ -117,16 +139,16 @@ def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int) -> tuple
             if not matches:
                 refused.append(Refused(raw, InputNotFound(f"no file matches {raw}", source=raw)))
             for match in matches:
-                found, bad = _one(match, max_bytes, PurePosixPath(match.name))
+                found, bad = _one(match, limits, PurePosixPath(match.name))
                 items += found
                 refused += bad
         elif path.is_dir():
             for file in sorted(p for p in path.rglob("*") if p.is_file() and (_wanted(p.name) or p.suffix.lower() == ".zip")):
-                found, bad = _one(file, max_bytes, PurePosixPath(file.relative_to(path).as_posix()))
+                found, bad = _one(file, limits, PurePosixPath(file.relative_to(path).as_posix()))
                 items += found
                 refused += bad
         else:
-            found, bad = _one(path, max_bytes, PurePosixPath(path.name))
+            found, bad = _one(path, limits, PurePosixPath(path.name))
             items += found
             refused += bad
     return _unique_names(group_pages(items)), refused
@@ -192,9 +214,9 @@ def _list_url(raw: str) -> list[tuple[Any, PurePosixPath]] | None:
     return None
 
 
-def _one(path: Path, max_bytes: int, relative: PurePosixPath) -> tuple[list[InputItem], list[Refused]]:
+def _one(path: Path, limits: Limits, relative: PurePosixPath) -> tuple[list[InputItem], list[Refused]]:
     if path.suffix.lower() == ".zip" and path.is_file():
-        return _from_zip(path, max_bytes)
+        return _from_zip(path, limits)
     return [InputItem(str(path), _stem(relative), path)], []
 
 

@@ -27,6 +27,7 @@ from extractor.backends import Backend, ExtractedForm, get_backend
 from extractor.backends.base import Reading, read_all, repair_all
 from extractor.errors import FormexError, InputTooLarge, NoFormsFound
 from extractor.ingest import ingest_bytes
+from extractor.ingest.limits import Limits
 from extractor.layout import split_lines
 from extractor.segment import split_forms
 from extractor.settings import Settings
@@ -48,6 +49,8 @@ class DocumentResult:
     input_kind: str = "text"
     pages: list[dict[str, Any]] = field(default_factory=list)
     boxes: list[Any] = field(default_factory=list, repr=False)   # where the text sits on the pages (review page)
+    input_repaired: bool = False                                # a damaged PDF, read after repair
+    warnings: list[str] = field(default_factory=list)           # about the input, one line each
 
     def status_counts(self) -> dict[str, int]:
         counts = {"valid": 0, "needs_review": 0, "invalid": 0}
@@ -67,7 +70,9 @@ class DocumentResult:
             "source": self.source,
             "sha256": self.sha256,
             "encoding": self.encoding,
-            "input": {"kind": self.input_kind, "pages": self.pages},
+            "input": {"kind": self.input_kind, "pages": self.pages,
+                      **({"repaired": True} if self.input_repaired else {}),
+                      **({"warnings": self.warnings} if self.warnings else {})},
             "backend": self.forms[0].backend if self.forms else None,
             "forms": [f.to_json() for f in self.forms],
             "errors": self.errors,
@@ -129,10 +134,11 @@ def extract_bytes(data: bytes, *, source: str, settings: Settings | None = None,
     settings = settings or Settings()
     if len(data) > settings.max_input_bytes:
         raise InputTooLarge(f"the input is {len(data)} bytes, over the limit of {settings.max_input_bytes}", source=source)
-    ingested = ingest_bytes(data, source=source, ocr_dpi=settings.ocr_dpi, max_pages=settings.max_pages)
+    ingested = ingest_bytes(data, source=source, ocr_dpi=settings.ocr_dpi, limits=Limits.of(settings))
     result = extract_text(ingested.text, source=source, settings=settings, backend=backend,
                           encoding=ingested.encoding, sha256=ingested.sha256)
     result.input_kind, result.pages, result.boxes = ingested.kind, ingested.pages, ingested.boxes
+    result.input_repaired, result.warnings = ingested.repaired, ingested.warnings
     return result
 
 

@@ -170,7 +170,10 @@ class Settings:
 
     backend: str = "rules"
     max_input_bytes: int = 50 * 1024 * 1024
-    max_pages: int = 200
+    max_pages: int = 200                    # pages of a PDF, frames of a TIFF
+    max_pixels: int = 64_000_000            # one page image, decoded or rendered
+    max_zip_entries: int = 20_000
+    max_zip_ratio: int = 200                # unpacked / packed, for entries over 1 MiB (zip bombs)
     ocr_dpi: int = 200
     validate: bool = True       # off: no validation, so no repair either (see extractor.pipeline)
     llm: LLMSettings = field(default_factory=LLMSettings)
@@ -179,8 +182,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}; choose one of: {', '.join(BACKENDS)}")
-        if self.max_input_bytes <= 0 or self.max_pages <= 0:
-            raise ConfigError("max_input_bytes and max_pages must be positive")
+        if min(self.max_input_bytes, self.max_pages, self.max_pixels, self.max_zip_entries, self.max_zip_ratio) <= 0:
+            raise ConfigError("max_input_bytes, max_pages, max_pixels, max_zip_entries and max_zip_ratio must be positive")
         if not 72 <= self.ocr_dpi <= 600:
             raise ConfigError("ocr_dpi must be between 72 and 600")
 
@@ -221,7 +224,7 @@ class Settings:
 
 
 _TOP_ENV = {"BACKEND": ("backend", str), "MAX_INPUT_BYTES": ("max_input_bytes", int),
-            "MAX_PAGES": ("max_pages", int), "OCR_DPI": ("ocr_dpi", int)}
+            "MAX_PAGES": ("max_pages", int), "MAX_PIXELS": ("max_pixels", int), "OCR_DPI": ("ocr_dpi", int)}
 _LLM_ENV = {
     "BASE_URL": ("base_url", str), "MODEL": ("model", str), "API_KEY_ENV": ("api_key_env", str),
     "MODE": ("mode", str), "TEMPERATURE": ("temperature", float), "MAX_TOKENS": ("max_tokens", int),

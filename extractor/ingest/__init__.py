@@ -7,12 +7,17 @@
 The kind is told by the file's first bytes, not its name. PDF and OCR text is normalised with
 NFKC and look-alike code points are mapped (compatibility ideographs, non-breaking hyphens),
 so the same form reads the same whichever way it arrived.
+
+Limits on pages and pixels (:mod:`extractor.ingest.limits`) are checked from what a file
+declares, before it is decoded or rendered. A PDF that PyMuPDF had to repair (truncated,
+a broken cross-reference table) is read, and says so: ``repaired`` and a warning.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -21,6 +26,7 @@ from typing import Any
 
 from extractor.errors import CorruptInput, InputTooLarge
 from extractor.ingest.boxes import TextBox, located_text
+from extractor.ingest.limits import Limits
 from extractor.settings import Settings
 from extractor.textio import decode_bytes, read_input_bytes
 
@@ -40,6 +46,8 @@ class Ingested:
     encoding: str | None = None
     pages: list[dict[str, Any]] = field(default_factory=list)
     boxes: list[TextBox] = field(default_factory=list)    # (start, end, page, box 0..1): extractor.ingest.boxes
+    repaired: bool = False
+    warnings: list[str] = field(default_factory=list)
 
 
 def sniff(data: bytes) -> str:
@@ -56,22 +64,30 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(LOOKALIKES)
 
 
-def ingest_bytes(data: bytes, *, source: str, ocr_dpi: int = 200, max_pages: int = 200) -> Ingested:
+def ingest_bytes(data: bytes, *, source: str, ocr_dpi: int = 200, max_pages: int = 200,
+                 limits: Limits | None = None) -> Ingested:
+    limits = limits or Limits(max_pages=max_pages)
     kind = sniff(data)
     if kind == "text":
         decoded = decode_bytes(data, source=source)      # hashes while decoding
         return Ingested(decoded.text, kind, decoded.sha256, decoded.encoding)
     digest = hashlib.sha256(data).hexdigest()
+    repaired = False
     if kind == "pdf":
         from extractor.ingest.pdf import read_pdf
 
-        pages = read_pdf(data, source=source, dpi=ocr_dpi, max_pages=max_pages)
+        pages, repaired = read_pdf(data, source=source, dpi=ocr_dpi, limits=limits)
     else:
-        pages = _read_image(data, source=source, max_pages=max_pages)
+        pages = _read_image(data, source=source, limits=limits)
     pages = _without_furniture(pages)
     text = fold("\n".join(row for page in pages for row in page.rows))
     boxes = located_text([(page.number, page.cells) for page in pages], fold, text)
-    return Ingested(text, kind, digest, None, [page.info() for page in pages], boxes)
+    ingested = Ingested(text, kind, digest, None, [page.info() for page in pages], boxes, repaired)
+    if repaired:
+        ingested.warnings.append("the PDF is damaged (truncated or a broken cross-reference table) and was "
+                                 "repaired to be read: pages or text may be missing")
+        logging.getLogger("formex").warning("%s: %s", source, ingested.warnings[-1])
+    return ingested
 
 
 def _without_furniture(pages: list) -> list:
@@ -95,10 +111,11 @@ def read_source_text(path: Path, settings: Settings) -> str:
 def ingest_source(path: Path, settings: Settings) -> Ingested:
     """A result's source document read again: its text, and for PDFs and images the cell boxes."""
     data = read_input_bytes(path, max_bytes=settings.max_input_bytes)
-    return ingest_bytes(data, source=str(path), ocr_dpi=settings.ocr_dpi, max_pages=settings.max_pages)
+    return ingest_bytes(data, source=str(path), ocr_dpi=settings.ocr_dpi, limits=Limits.of(settings))
 
 
-def _read_image(data: bytes, *, source: str, max_pages: int) -> list:
+def _read_image(data: bytes, *, source: str, limits: Limits) -> list:
+    """OCR each frame; the frame count and every frame's size are checked before it is decoded."""
     import numpy as np
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
@@ -108,17 +125,23 @@ def _read_image(data: bytes, *, source: str, max_pages: int) -> list:
     from extractor.ingest.table import join_rows
     from extractor.progress import page_started
 
+    unreadable = (UnidentifiedImageError, OSError, ValueError, EOFError, SyntaxError)
     try:
         image = Image.open(io.BytesIO(data))
-        frames = [frame.convert("RGB") for frame in ImageSequence.Iterator(image)]
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        limits.check_pixels(*image.size, source)
+        limits.check_pages(getattr(image, "n_frames", 1), source, "frames")
+        count = getattr(image, "n_frames", 1)
+        pages = []
+        for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+            limits.check_pixels(*frame.size, source, f"frame {number}")
+            page_started(source, number, count)
+            colour = np.asarray(frame.convert("RGB"))
+            started = time.perf_counter()
+            cells = ocr_page_cells(drop_red(colour))      # red seals removed before OCR
+            pages.append(PageText(number, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells))
+    except Image.DecompressionBombError as exc:     # declared far over any limit: refused by PIL itself
+        raise InputTooLarge(f"the image declares more pixels than the limit of {limits.max_pixels:,}",
+                            source=source) from exc
+    except unreadable as exc:
         raise CorruptInput(f"not a readable image: {exc}", source=source) from exc
-    if len(frames) > max_pages:
-        raise InputTooLarge(f"{len(frames)} pages, more than the limit of {max_pages}", source=source)
-    pages = []
-    for number, frame in enumerate(frames, start=1):
-        page_started(source, number, len(frames))
-        started = time.perf_counter()
-        cells = ocr_page_cells(drop_red(np.asarray(frame)))      # red seals removed before OCR
-        pages.append(PageText(number, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells))
     return pages

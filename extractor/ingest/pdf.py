@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pymupdf
 
-from extractor.errors import CorruptInput, EncryptedInput, InputTooLarge
+from extractor.errors import CorruptInput, EncryptedInput
 from extractor.ingest.boxes import relative
+from extractor.ingest.limits import Limits
 from extractor.ingest.ocr import engine_name, ocr_page_cells
 from extractor.ingest.raster import bands_from_image, drop_red
 from extractor.ingest.table import (Band, Cell, Glyph, Segment, bands_from_segments, join_rows, merge_grid, page_grid,
@@ -108,7 +109,15 @@ def _glyphs(page: pymupdf.Page) -> list[Glyph]:
     return glyphs
 
 
-def _page_gray(page: pymupdf.Page, dpi: int) -> np.ndarray:
+def _check_render(page: pymupdf.Page, dpi: int, limits: Limits | None, source: str) -> None:
+    if limits is not None:
+        scale = dpi / 72
+        limits.check_pixels(page.rect.width * scale, page.rect.height * scale, source,
+                            f"page {page.number + 1} rendered at {dpi} dpi")
+
+
+def _page_gray(page: pymupdf.Page, dpi: int, limits: Limits | None = None, source: str = "") -> np.ndarray:
+    _check_render(page, dpi, limits, source)
     pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
     return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width).copy()
 
@@ -121,9 +130,9 @@ def _pixels(pix: pymupdf.Pixmap) -> np.ndarray:
     return array[..., 0].copy() if channels == 1 else array.copy()
 
 
-def scanned_gray(page: pymupdf.Page, dpi: int) -> np.ndarray:
+def scanned_gray(page: pymupdf.Page, dpi: int, limits: Limits | None = None, source: str = "") -> np.ndarray:
     """The page as OCR sees it: its one full-page image as scanned (no resampling), else the page
-    rendered in colour at ``dpi``; red ink removed either way."""
+    rendered in colour at ``dpi``; red ink removed either way. The rendered size is checked first."""
     images = page.get_images(full=True)
     if len(images) == 1:
         boxes = page.get_image_rects(images[0][0])
@@ -133,44 +142,49 @@ def scanned_gray(page: pymupdf.Page, dpi: int) -> np.ndarray:
                 return drop_red(_pixels(pymupdf.Pixmap(page.parent, images[0][0])))
             except (RuntimeError, ValueError):
                 pass                             # an image PyMuPDF cannot decode alone: render the page
+    _check_render(page, dpi, limits, source)
     pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB, alpha=False)
     return drop_red(np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, 3).copy())
 
 
-def _image_bands(page: pymupdf.Page, dpi: int) -> list[Band]:
+def _image_bands(page: pymupdf.Page, dpi: int, limits: Limits | None = None, source: str = "") -> list[Band]:
     """Rulings found in the rendered page, in page coordinates."""
     scale = 72.0 / dpi
     return [Band(b.top * scale, b.bottom * scale, tuple(e * scale for e in b.edges))
-            for b in bands_from_image(_page_gray(page, dpi))]
+            for b in bands_from_image(_page_gray(page, dpi, limits, source))]
 
 
-def read_page(page: pymupdf.Page, *, dpi: int, grid: list[float] | None = None) -> PageText:
+def read_page(page: pymupdf.Page, *, dpi: int, grid: list[float] | None = None, limits: Limits | None = None,
+              source: str = "") -> PageText:
     """One page as row text; ``grid``: the column grid of the page before (a continued table)."""
     started = time.perf_counter()
     glyphs = _glyphs(page)
     chars = sum(1 for g in glyphs if g.text.strip())
     if chars >= MIN_TEXT_CHARS or (chars and not page.get_images()):
         horizontal, vertical = _segments(page)
-        bands = bands_from_segments(horizontal, vertical, grid=grid) or _image_bands(page, dpi)
+        bands = bands_from_segments(horizontal, vertical, grid=grid) or _image_bands(page, dpi, limits, source)
         cells = relative(table_cells(glyphs, bands), page.rect.width, page.rect.height)
         return PageText(page.number + 1, "text_layer", join_rows(cells), time.perf_counter() - started,
                         grid=tuple(merge_grid(page_grid(vertical), grid)), cells=cells)
-    cells = ocr_page_cells(scanned_gray(page, dpi))
+    cells = ocr_page_cells(scanned_gray(page, dpi, limits, source))
     return PageText(page.number + 1, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells=cells)
 
 
-def read_pdf(data: bytes, *, source: str, dpi: int = 200, max_pages: int = 200) -> list[PageText]:
+def read_pdf(data: bytes, *, source: str, dpi: int = 200, limits: Limits | None = None) -> tuple[list[PageText], bool]:
+    """Every page's rows, and whether PyMuPDF had to repair the file to open it."""
+    limits = limits or Limits()
     document = open_pdf(data, source)
     try:
-        if document.page_count > max_pages:
-            raise InputTooLarge(f"{document.page_count} pages, more than the limit of {max_pages}", source=source)
+        limits.check_pages(document.page_count, source)
+        repaired = bool(document.is_repaired)
         pages: list[PageText] = []
         for page in document:
             page_started(source, page.number + 1, document.page_count)
             try:
-                pages.append(read_page(page, dpi=dpi, grid=list(pages[-1].grid) if pages else None))
-            except RuntimeError as exc:  # a damaged page object; the others go on
+                pages.append(read_page(page, dpi=dpi, grid=list(pages[-1].grid) if pages else None,
+                                       limits=limits, source=source))
+            except (RuntimeError, ValueError) as exc:  # a damaged page object
                 raise CorruptInput(f"page {page.number + 1} cannot be read: {exc}", source=source) from exc
-        return pages
+        return pages, repaired or bool(document.is_repaired)
     finally:
         document.close()

@@ -8,7 +8,9 @@
     GET  /v1/jobs/{id}/trail      every correction: field, value before and after, who, when
     GET  /v1/review               the review queue (``?severity=``, ``?code=``); ``/review`` as a page
     GET  /v1/schema               the hand-off JSON Schema
-    GET  /healthz                 liveness and job counts (no key needed)
+    GET  /healthz                 liveness: 503 when a job worker is dead or stuck (no key needed)
+    GET  /readyz                  readiness: queue depth and the oldest queued job's age; 503 when
+                                  the job store cannot be read (no key needed)
     GET  /review/{id}             the review page of a finished job (``?key=`` for browsers)
     GET  /review/{id}/pages/{n}.png   page ``n`` of a PDF or image job, for the review page
 
@@ -42,6 +44,7 @@ from extractor.errors import (
     InputTooLarge,
     InternalError,
     ModelError,
+    StorageUnavailable,
     error_classes,
 )
 from extractor.ingest import sniff
@@ -138,8 +141,25 @@ def create_app(settings: Settings) -> FastAPI:
         return names[0]
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "jobs": store.counts()}
+    async def healthz() -> JSONResponse:
+        healthy, report = workers.health()
+        body: dict[str, Any] = {"status": "ok" if healthy else "unhealthy", "version": __version__, "workers": report}
+        try:
+            body["jobs"] = store.counts()
+        except StorageUnavailable as exc:
+            body["store_error"] = exc.message
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        healthy, _ = workers.health()
+        try:
+            depth, oldest = store.queue()
+        except StorageUnavailable as exc:
+            return JSONResponse({"status": "unavailable", "store_error": exc.message}, status_code=503)
+        body = {"status": "ready" if healthy else "unavailable", "queue_depth": depth,
+                "oldest_queued_age_s": round(oldest, 1) if oldest is not None else None}
+        return JSONResponse(body, status_code=200 if healthy else 503)
 
     @app.get("/v1/schema")
     def schema(request: Request) -> dict[str, Any]:
@@ -157,6 +177,11 @@ def create_app(settings: Settings) -> FastAPI:
         data, source, backend = await _read_input(request, service.max_upload_bytes)
         if backend not in BACKENDS:
             raise Problem(422, "invalid_request", f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if backend != "rules":
+            try:
+                settings.llm.key_or_error()          # refused now, as the CLI does, not failed later
+            except ConfigError as exc:
+                raise Problem(422, "missing_api_key", exc.message) from exc
         mode = request.query_params.get("mode", "auto")
         small = len(data) <= service.sync_max_bytes and sniff(data) == "text" and backend == "rules"
         if mode == "sync" or (mode == "auto" and small):

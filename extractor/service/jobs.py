@@ -12,6 +12,10 @@ beside the extraction's own, version 0), each with its trail entries; a correcti
 latest version and writes the next in one write transaction, so concurrent ones are applied
 one after the other and none is lost. The input of a finished PDF or image job is kept (its
 page images are drawn on the review page), with the cell boxes ingestion recorded (``page_boxes``).
+
+A store that cannot be written (disk full, read-only, locked past the busy timeout) raises
+:class:`~extractor.errors.StorageUnavailable` and records nothing: a job's input file is only
+kept once its row is in; the next call tries again, so the store recovers when space returns.
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ import sqlite3
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from extractor.errors import StorageUnavailable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -77,6 +84,15 @@ def _orphaned(owner: str | None, updated: float, stale_after_s: float) -> bool:
     return time.time() - updated > stale_after_s
 
 
+@contextmanager
+def _storage(what: str) -> Iterator[None]:
+    """SQLite and file system errors, as one error of the store."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise StorageUnavailable(f"the job store cannot {what}: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -114,18 +130,25 @@ class JobStore:
             self._db.close()
 
     def create(self, data: bytes, *, source: str, backend: str) -> Job:
+        """A queued job: its input on disk, then its row; if either fails, neither is left."""
         job_id = uuid.uuid4().hex
-        tmp = self.inputs / f".{job_id}.tmp"
-        tmp.write_bytes(data)
-        tmp.replace(self.inputs / job_id)
+        tmp, kept = self.inputs / f".{job_id}.tmp", self.inputs / job_id
         now = time.time()
-        with self._lock:
-            self._db.execute("INSERT INTO jobs (id, status, source, backend, created, updated) VALUES (?, 'queued', ?, ?, ?, ?)",
-                             (job_id, source, backend, now, now))
-        return self.get(job_id)  # type: ignore[return-value]
+        try:
+            with _storage("keep the job's input"):
+                tmp.write_bytes(data)
+                tmp.replace(kept)
+            with _storage("record the job"), self._lock:
+                self._db.execute("INSERT INTO jobs (id, status, source, backend, created, updated) "
+                                 "VALUES (?, 'queued', ?, ?, ?, ?)", (job_id, source, backend, now, now))
+        except StorageUnavailable:
+            tmp.unlink(missing_ok=True)
+            kept.unlink(missing_ok=True)
+            raise
+        return Job(job_id, "queued", source, backend, now, now, 0, None)
 
     def get(self, job_id: str) -> Job | None:
-        with self._lock:
+        with _storage("read the job"), self._lock:
             row = self._db.execute("SELECT id, status, source, backend, created, updated, attempts, error FROM jobs "
                                    "WHERE id = ?", (job_id,)).fetchone()
         if row is None:
@@ -134,7 +157,7 @@ class JobStore:
 
     def result(self, job_id: str, version: int | None = None) -> dict[str, Any] | None:
         """The latest version of a done job's result (or the one asked for; 0 is the extraction's)."""
-        with self._lock:
+        with _storage("read the result"), self._lock:
             row = self._latest(job_id) if version is None else self._version(job_id, version)
         return json.loads(row[1]) if row and row[1] else None
 
@@ -204,7 +227,7 @@ class JobStore:
 
     def text(self, job_id: str) -> str | None:
         """The document text the result's spans point into."""
-        with self._lock:
+        with _storage("read the text"), self._lock:
             row = self._db.execute("SELECT text FROM jobs WHERE id = ? AND status = 'done'", (job_id,)).fetchone()
         return row[0] if row else None
 
@@ -213,7 +236,7 @@ class JobStore:
         ``result`` may come serialised already (the JSON text the answer sends)."""
         job_id = uuid.uuid4().hex
         now = time.time()
-        with self._lock:
+        with _storage("record the result"), self._lock:
             self._db.execute("INSERT INTO jobs (id, status, source, backend, created, updated, attempts, result, text) "
                              "VALUES (?, 'done', ?, ?, ?, ?, 1, ?, ?)",
                              (job_id, source, backend, now, now,
@@ -226,7 +249,7 @@ class JobStore:
     def claim_next(self) -> tuple[Job, str] | None:
         """The oldest queued job, now ``running`` under a fresh claim token, or None."""
         token = uuid.uuid4().hex
-        with self._lock:
+        with _storage("claim a job"), self._lock:
             row = self._db.execute("UPDATE jobs SET status = 'running', claim = ?, owner = ?, attempts = attempts + 1, "
                                    "updated = ? WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY created "
                                    "LIMIT 1) RETURNING id", (token, OWNER, time.time())).fetchone()
@@ -238,7 +261,7 @@ class JobStore:
                error: dict[str, Any] | None = None, boxes: list[Any] | None = None) -> bool:
         """Record the outcome, only if this claim still owns the job. True if recorded."""
         status = "done" if error is None else "failed"
-        with self._lock:
+        with _storage("record the outcome"), self._lock:
             changed = self._db.execute(
                 "UPDATE jobs SET status = ?, result = ?, text = ?, error = ?, claim = NULL, updated = ? "
                 "WHERE id = ? AND status = 'running' AND claim = ?",
@@ -248,13 +271,16 @@ class JobStore:
                 self._db.execute("INSERT OR REPLACE INTO page_boxes (job_id, boxes) VALUES (?, ?)",
                                  (job_id, json.dumps(boxes)))
         if changed and not boxes:            # a page image job keeps its input for the review page
-            (self.inputs / job_id).unlink(missing_ok=True)
+            try:
+                (self.inputs / job_id).unlink(missing_ok=True)
+            except OSError:
+                pass                        # a leftover input file is harmless; the row says done
         return bool(changed)
 
     def requeue_orphans(self, *, stale_after_s: float) -> int:
         """Running jobs whose process is gone go back to the queue: on this host, a dead process
         id; elsewhere, no news for ``stale_after_s``."""
-        with self._lock:
+        with _storage("requeue orphaned jobs"), self._lock:
             running = self._db.execute("SELECT id, owner, updated FROM jobs WHERE status = 'running'").fetchall()
             orphans = [job_id for job_id, owner, updated in running if _orphaned(owner, updated, stale_after_s)]
             for job_id in orphans:
@@ -263,6 +289,12 @@ class JobStore:
         return len(orphans)
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
+        with _storage("count jobs"), self._lock:
             rows = self._db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
         return {status: count for status, count in rows}
+
+    def queue(self) -> tuple[int, float | None]:
+        """How many jobs wait, and the age in seconds of the oldest (None when none waits)."""
+        with _storage("read the queue"), self._lock:
+            depth, oldest = self._db.execute("SELECT COUNT(*), MIN(created) FROM jobs WHERE status = 'queued'").fetchone()
+        return depth, (time.time() - oldest if oldest is not None else None)

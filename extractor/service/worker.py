@@ -1,5 +1,11 @@
 """Job workers: threads that claim queued jobs and run each in a child process, so that a job
-over its time limit can be stopped (the process is killed) without harming the service."""
+over its time limit can be stopped (the process is killed) without harming the service.
+
+A worker survives its store failing (a lock held past the busy timeout, a full disk): it waits,
+with a growing pause, and tries again; an outcome it could not record is kept and recorded
+when the store answers. Each worker beats a heartbeat; :meth:`JobWorkers.health` tells a dead
+or stuck one (no beat for longer than a job may run) from a working one.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,13 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from starlette.concurrency import run_in_threadpool
 
 from extractor.backends import Backend, get_backend
-from extractor.errors import FormexError, InputLost, InternalError, JobTimeout, WorkerCrashed
+from extractor.errors import FormexError, InputLost, InternalError, JobTimeout, StorageUnavailable, WorkerCrashed
 from extractor.log import get_logger
 from extractor.pipeline import extract_bytes
 from extractor.service.jobs import JobStore
@@ -61,6 +68,22 @@ def run_in_child(data: bytes, source: str, settings: Settings, timeout_s: float)
         receive.close()
 
 
+RETRY_MAX_S = 5.0          # the longest pause between tries of a failing store
+IDLE_BEAT_S = 30.0         # an idle worker beats at least this often (it waits at most 1 s)
+
+
+@dataclass
+class Beat:
+    """What one worker thread is doing, and since when."""
+
+    state: str = "starting"            # starting | idle | running | retrying
+    at: float = 0.0                    # time.monotonic() of the last beat
+    error: str | None = None           # the store's last error while retrying
+
+    def set(self, state: str, error: str | None = None) -> None:
+        self.state, self.at, self.error = state, time.monotonic(), error
+
+
 class JobWorkers:
     """``service.job_workers`` threads working through the queue."""
 
@@ -70,6 +93,7 @@ class JobWorkers:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._beats: dict[str, Beat] = {}
         self._backends: dict[str, Backend] = {}
         self._lock = threading.Lock()
 
@@ -82,9 +106,27 @@ class JobWorkers:
 
     def start(self) -> None:
         for n in range(self.settings.service.job_workers):
-            thread = threading.Thread(target=self._loop, name=f"formex-job-{n}", daemon=True)
+            name = f"formex-job-{n}"
+            self._beats[name] = Beat(at=time.monotonic())
+            thread = threading.Thread(target=self._loop, args=(self._beats[name],), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def health(self) -> tuple[bool, list[dict[str, Any]]]:
+        """(every worker alive and not stuck, one line of state per worker)."""
+        now = time.monotonic()
+        running_limit = self.settings.service.job_timeout_s + 30
+        report, healthy = [], bool(self._threads)
+        for thread in self._threads:
+            beat = self._beats[thread.name]
+            age = now - beat.at
+            stuck = age > (running_limit if beat.state == "running" else IDLE_BEAT_S)
+            alive = thread.is_alive()
+            healthy = healthy and alive and not stuck
+            report.append({"name": thread.name, "alive": alive, "state": beat.state if alive else "dead",
+                           "stuck": stuck, "seconds_since_beat": round(age, 1),
+                           **({"last_error": beat.error} if beat.error else {})})
+        return healthy, report
 
     def stop(self) -> None:
         self._stop.set()
@@ -95,30 +137,59 @@ class JobWorkers:
     def wake(self) -> None:
         self._wake.set()
 
-    def _loop(self) -> None:
-        last_sweep = 0.0
+    def _loop(self, beat: Beat) -> None:
+        pause = 0.1
+        state = {"last_sweep": 0.0}
         while not self._stop.is_set():
-            if time.monotonic() - last_sweep > 10:       # jobs of processes that died
-                self.store.requeue_orphans(stale_after_s=self.settings.service.job_timeout_s * 2 + 60)
-                last_sweep = time.monotonic()
-            claimed = self.store.claim_next()
-            if claimed is None:
-                self._wake.wait(timeout=1.0)
-                self._wake.clear()
-                continue
-            job, token = claimed
             try:
-                data = self.store.input_of(job.id)
-            except OSError as exc:
-                self.store.finish(job.id, token, error=InputLost(str(exc), source=job.source).as_dict())
-                continue
+                self._step(beat, state)
+                pause = 0.1
+            except Exception as exc:  # the store failing, or a bug: never let the worker die
+                beat.set("retrying", f"{type(exc).__name__}: {exc}")
+                log.warning("job worker: %s; trying again in %.1f s", beat.error, pause)
+                self._stop.wait(pause)
+                pause = min(pause * 2, RETRY_MAX_S)
+
+    def _step(self, beat: Beat, state: dict[str, float]) -> None:
+        """One turn: sweep orphans now and then, claim a job, run it, record its outcome."""
+        if time.monotonic() - state["last_sweep"] > 10:       # jobs of processes that died
+            self.store.requeue_orphans(stale_after_s=self.settings.service.job_timeout_s * 2 + 60)
+            state["last_sweep"] = time.monotonic()
+        claimed = self.store.claim_next()
+        if claimed is None:
+            beat.set("idle")
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            return
+        job, token = claimed
+        beat.set("running")
+        try:
+            data = self.store.input_of(job.id)
+        except OSError as exc:
+            outcome: dict[str, Any] = {"error": InputLost(str(exc), source=job.source).as_dict()}
+        else:
             outcome = run_in_child(data, job.source, self.settings.with_(backend=job.backend),
                                    self.settings.service.job_timeout_s)
-            if "error" in outcome:
-                self.store.finish(job.id, token, error=outcome["error"])
-            else:
-                self.store.finish(job.id, token, result=outcome["result"], text=outcome["text"],
-                                  boxes=outcome.get("boxes"))
+        self._record(job.id, token, outcome, beat)
+
+    def _record(self, job_id: str, token: str, outcome: dict[str, Any], beat: Beat) -> None:
+        """Record an outcome, trying again while the store cannot take it (the work is not redone)."""
+        pause = 0.1
+        while True:
+            try:
+                if "error" in outcome:
+                    self.store.finish(job_id, token, error=outcome["error"])
+                else:
+                    self.store.finish(job_id, token, result=outcome["result"], text=outcome["text"],
+                                      boxes=outcome.get("boxes"))
+                return
+            except StorageUnavailable as exc:
+                if self._stop.is_set():
+                    return                  # the claim stays: the job is requeued after a restart
+                beat.set("retrying", exc.message)
+                log.warning("job worker: %s; trying again in %.1f s", exc.message, pause)
+                self._stop.wait(pause)
+                pause = min(pause * 2, RETRY_MAX_S)
 
 
 # ---- synchronous answers, off the event loop

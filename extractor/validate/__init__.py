@@ -1,8 +1,9 @@
 """Deterministic validators: pure functions of (form, source text) → findings and a status.
 
-They run on every form, whichever backend produced it, in this order: grounding,
-arithmetic identities, structure, plausibility. They never change a value. The form's
-regions are computed once (or taken from the reading) and shared by every check.
+They run on every form, whichever backend produced it, in this order: grounding, foreign
+text (lines slipped into the form), arithmetic identities, structure, plausibility. They never
+change a value. The form's regions are computed once (or taken from the reading) and shared by
+every check.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Mapping, Sequence
 from extractor.regions import FormRegions, form_regions
 from extractor.validate import arithmetic, misread, plausibility, structure
 from extractor.validate.findings import Finding, FormValidation
+from extractor.validate.foreign import check_foreign_text
 from extractor.validate.grounding import ground_form
 from extractor.validate.source import SourceText
 from schemas import SelfEvaluationForm, TargetDeclarationForm
@@ -41,6 +43,7 @@ def validate_form(form: AnyForm, source: SourceText, *,
     regions = regions if regions is not None else regions_of(form, source)
     texts = {name: source.part(getattr(regions, name)) for name in ("head", "table", "tail")}
     ground_form(form.model_dump(), source, result, texts, provenance or {})
+    check_foreign_text(form.model_dump(), source, result, texts)
     checks = [structure.check_hierarchy(form), structure.check_duplicates(form), structure.check_required(form),
               structure.check_completeness(form, regions), plausibility.check_year(form),
               misread.check_misreads(form, source)]

@@ -151,8 +151,11 @@ def _search(path: str, value: Any, source: SourceText, result: FormValidation,
                                            f"printed in this form, but not in the {region_of(path)} region where this field is",
                                            found=_plain(value), source_span=elsewhere.spans[0]))
         else:
+            cut = any(key(str(value)) in searched.search_cut for searched in (place, source))
             result.findings.append(Finding("ungrounded", "error", path,
-                                           "value not found in the source text; it may be invented", found=_plain(value)))
+                                           "value not found in the source text; it may be invented"
+                                           + (" (the search for it in pieces over cells was cut at its step limit)"
+                                              if cut else ""), found=_plain(value)))
 
 
 def _plain(value: Any) -> Any:

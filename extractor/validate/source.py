@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Sequence
 from decimal import Decimal
@@ -16,6 +17,10 @@ from functools import cached_property
 
 from extractor.layout import Cell, Line, split_lines
 from extractor.normalize import blank_tags, key, parse_number
+
+MAX_SPLIT_PIECES = 4
+MAX_SPLIT_VALUE = 400           # longer values are not searched for in pieces
+SPLIT_SEARCH_STEPS = 200_000    # per source (a form or one of its regions), shared by all its values
 
 _NUMBER_TOKEN = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 _NON_SPACE = re.compile(r"\S+")
@@ -51,6 +56,8 @@ class SourceText:
         return SourceText.of_lines(self.document, lines)
 
     def _index(self) -> None:
+        self.split_steps = 0
+        self.search_cut: set[str] = set()          # keys whose split search hit the step limit
         self.cells: list[Cell] = [c for l in self.lines for c in l.cells]
         self.by_key: dict[str, list[Cell]] = {}
         for cell in self.cells:
@@ -120,20 +127,60 @@ class SourceText:
         return self._find_split(k)
 
     def _find_split(self, k: str) -> Match | None:
-        """A value printed in pieces over several cells, in reading order (at most 4 pieces)."""
-        pieces = self._pieces(k, 0, 4)
-        return Match("split", tuple((c.start, c.end) for c in pieces)) if pieces else None
+        """A value printed in pieces over several cells, in reading order (at most 4 pieces).
 
-    def _pieces(self, rest: str, first: int, depth: int) -> list[Cell] | None:
-        for i in range(first, len(self.cells)):
-            cell = self.cells[i]
-            if not cell.key or not rest.startswith(cell.key):
-                continue
-            if len(cell.key) == len(rest):
-                return [cell]
-            if depth > 1 and (more := self._pieces(rest[len(cell.key):], i + 1, depth - 1)):
-                return [cell, *more]
-        return None
+        Dynamic programming over the value's prefixes, not a search over cell combinations:
+        for each prefix and piece count, the earliest cell that can end it. Its cost is bounded
+        by the value's length, not by the cells; all searches of one source share
+        ``SPLIT_SEARCH_STEPS``, and a search cut short is remembered in ``search_cut``.
+        """
+        if len(k) > MAX_SPLIT_VALUE or not self.cells:
+            return None
+        positions = self._cells_by_key
+        lengths = self._key_lengths
+        # best[(p, d)]: the earliest cell index ending a match of k[:p] in d pieces, with the path
+        best: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {(0, 0): (-1, ())}
+        for p in range(len(k)):
+            for d in range(MAX_SPLIT_PIECES):
+                state = best.get((p, d))
+                if state is None:
+                    continue
+                last, path = state
+                for length in lengths:
+                    self.split_steps += 1
+                    if self.split_steps > SPLIT_SEARCH_STEPS:
+                        self.search_cut.add(k)
+                        return None
+                    if p + length > len(k):
+                        break
+                    indices = positions.get(k[p:p + length])
+                    if not indices:
+                        continue
+                    at = bisect_right(indices, last)
+                    if at == len(indices):
+                        continue
+                    cell, end = indices[at], (p + length, d + 1)
+                    if end == (len(k), 1):
+                        continue                    # one whole cell is not a split (found earlier)
+                    if end not in best or cell < best[end][0]:
+                        best[end] = (cell, path + (cell,))
+        ends = [best[(len(k), d)] for d in range(2, MAX_SPLIT_PIECES + 1) if (len(k), d) in best]
+        if not ends:
+            return None
+        _, path = min(ends, key=lambda state: (len(state[1]), state[0]))
+        return Match("split", tuple((self.cells[i].start, self.cells[i].end) for i in path))
+
+    @cached_property
+    def _cells_by_key(self) -> dict[str, list[int]]:
+        positions: dict[str, list[int]] = {}
+        for i, cell in enumerate(self.cells):
+            if cell.key:
+                positions.setdefault(cell.key, []).append(i)
+        return positions
+
+    @cached_property
+    def _key_lengths(self) -> list[int]:
+        return sorted({len(key) for key in self._cells_by_key})
 
     @cached_property
     def _numbers_by_value(self) -> dict[Decimal, tuple[Decimal, int, int, str]]:

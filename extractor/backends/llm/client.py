@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import time
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 import instructor
 import openai
@@ -30,7 +31,7 @@ except ImportError:  # pragma: no cover
 
 from extractor.backends.llm.cache import ResponseCache, cache_key, schema_hash
 from extractor.backends.llm.usage import TokenBudget, Usage
-from extractor.errors import APIError, ConfigError, ModelError
+from extractor.errors import APIError, ConfigError, FormexError, ModelError
 from extractor.log import get_logger
 from extractor.settings import LLMSettings
 
@@ -74,6 +75,8 @@ class StructuredCaller:
         started = time.monotonic()
         try:
             answer = await self._with_transport_retries(client, messages, response_model, usage)
+        except FormexError as exc:        # an API may echo the key back: it never leaves in a message
+            raise redacted(exc, self.settings)
         finally:
             usage.seconds += time.monotonic() - started
         if self.cache is not None:
@@ -99,8 +102,8 @@ class StructuredCaller:
         usage.transport_retries += 1
         fault = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.info("retrying %s (attempt %d of %d failed: %s); waiting %.2f s", self.settings.base_url,
-                 state.attempt_number, self.settings.transport_attempts, fault, wait)
+        log.info("retrying %s (attempt %d of %d failed: %s); waiting %.2f s", scrub(self.settings.base_url, self.settings),
+                 state.attempt_number, self.settings.transport_attempts, scrub(str(fault), self.settings), wait)
 
     def _wait(self, state: RetryCallState) -> float:
         backoff = wait_random_exponential(multiplier=self.settings.backoff_initial_s, max=self.settings.backoff_max_s)(state)
@@ -143,6 +146,19 @@ class StructuredCaller:
             usage.schema_reasks += max(responses - 1, 0)
 
 
+def scrub(text: str, settings: LLMSettings) -> str:
+    """The text with the API key (and a base URL's password) cut out."""
+    for secret in (settings.api_key or "", urlparse(settings.base_url).password or ""):
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def redacted(exc: FormexError, settings: LLMSettings) -> FormexError:
+    """The error with the secrets cut out of its message."""
+    exc.message = scrub(exc.message, settings)
+    exc.args = (exc.message,)
+    return exc
 
 
 def _first_line(exc: BaseException) -> str:
