@@ -71,7 +71,9 @@ def check_zip(archive: zipfile.ZipFile, *, source: str, max_bytes: int, limits: 
     for info in infos:
         if info.flag_bits & 0x1:
             raise EncryptedInput("a password-protected (encrypted) archive member", source=source)
-        limits.check_zip_entry(info.file_size, info.compress_size, source)
+        if info.file_size > MIB and info.file_size > limits.max_zip_ratio * max(info.compress_size, 1):
+            raise UnsafeInput(f"a zip bomb: {info.filename} unpacks {info.file_size // max(1, info.compress_size)}x "
+                              f"its size (limit {limits.max_zip_ratio}x)", source=source)
         total += info.file_size
         packed += info.compress_size
     if total > max_bytes:
