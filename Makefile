@@ -45,7 +45,8 @@ browser:
 	    chromium chromium-driver fonts-noto-cjk >/dev/null || echo "WARNING: could not install chromium; the browser test will be skipped"; \
 	fi
 
-# LibreOffice for the office-printed renderings (formex eval --render office, tests/test_office.py):
+# LibreOffice for the office-printed renderings (formex eval --render office, tests/test_office.py) and
+# for reading legacy office files (.doc, .wps, .et, .odt, .rtf; tests/test_formats.py):
 # Debian's libreoffice-calc and libreoffice-writer without recommends (about 45 s on a warm mirror)
 # and a CJK font. Needs root or passwordless sudo; without them those tests are skipped, and say so.
 office:

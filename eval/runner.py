@@ -45,6 +45,10 @@ def case_input(case: EvalCase, rendering: str = "text") -> tuple[bytes, str]:
     data = case.text_path.read_bytes()
     if rendering == "text":
         return data, str(case.text_path)
+    from eval.render_formats import FORMATS, SUFFIX, render
+
+    if rendering in FORMATS:
+        return render(data.decode("utf-8"), rendering), f"{case.name}.{rendering}.{SUFFIX[rendering]}"
     from eval.render import render_scan_pdf, render_text_pdf
 
     text = data.decode("utf-8")
@@ -67,7 +71,9 @@ def predict(case: EvalCase, settings: Settings, backend: Backend, run: RunStats,
 def run_eval(settings: Settings, data_dir: Path | str = DATA_DIR, *, detail: bool = False, rendering: str = "text",
              evaluators: Sequence[Evaluator] = DEFAULT_EVALUATORS) -> EvalReport:
     """Score a backend on the eval set; ``rendering`` feeds it the OCR texts, or the same
-    documents rendered as text-layer PDFs (``pdf``) or as noisy scans (``scan``, OCR)."""
+    documents rendered as text-layer PDFs (``pdf``), noisy scans (``scan``, OCR), or the other
+    shapes archives hold (``xlsx``, ``docx``, ``html``, ``pipes``, ``cells``, ``flat``:
+    :mod:`eval.render_formats`)."""
     cases = load_cases(data_dir)
     backend = get_backend(settings)
     run = RunStats()

@@ -1,6 +1,6 @@
 """The ``formex`` command line: a thin layer over the library calls.
 
-    formex extract PATH... [-o OUTDIR]     text, PDFs, images, folders, zips, globs → hand-off JSON
+    formex extract PATH... [-o OUTDIR]     text, PDFs, images, office files, web pages, folders, zips, globs → JSON
     formex eval [--data DIR] [--detail]    score a backend on the labelled eval set
     formex validate RESULT.json --source DOC   re-validate an edited result
     formex review RESULT.json --source DOC -o page.html   the review page of a result
@@ -31,7 +31,7 @@ ENGINES = ("local", "ray")   # extractor.engines.ENGINES, named here: importing 
 if TYPE_CHECKING:        # the pipeline is imported by the commands that run it, not by --help
     from extractor.backends import Backend
 
-RENDERINGS = ("text", "pdf", "scan", "office")   # how eval feeds documents: OCR text, text-layer PDFs, scans, office prints
+RENDERINGS = ("text", "pdf", "scan", "office", "xlsx", "docx", "html", "pipes", "cells", "flat")  # how eval feeds documents
 
 EXIT_BUDGET = 5
 log = get_logger("cli")
@@ -132,8 +132,9 @@ def extract(paths: tuple[str, ...], outdir: str | None, backend: str | None, wor
             xlsx_path: Path | None, csv_dir: Path | None, pretty: bool, summary: bool, progress: bool, engine: str,
             address: str | None,
             **options: object) -> None:
-    """Extract forms from OCR text, PDFs (text layer or scanned) and images, given as files,
-    folders, zip archives or glob patterns, into hand-off JSON (stdout, or -o OUTDIR)."""
+    """Extract forms from OCR text (any layout), PDFs (text layer or scanned), images, Excel, Word
+    and legacy office files and web pages, given as files, folders, zip archives or glob patterns,
+    into hand-off JSON (stdout, or -o OUTDIR)."""
     from extractor.ingest.limits import Limits
     from extractor.inputs import discover
 
@@ -303,7 +304,8 @@ def _close_exports(writers: list, exports: dict[str, Path | None], line: object)
 @click.option("--validators", is_flag=True, help="Evaluate the validators instead: mutation detection on the gold set.")
 @click.option("--render", "rendering", type=click.Choice(RENDERINGS), default="text",
               help="Feed the documents as OCR text (default), rendered text-layer PDFs, rendered noisy scans (OCR), "
-                   "or office prints (LibreOffice: text-layer PDF, partly ruled, sealed scan, one image per page).")
+                   "office prints (LibreOffice: text-layer PDF, partly ruled, sealed scan, one image per page), "
+                   "workbooks, Word files, web pages, pipe tables, one cell per line, or flattened text.")
 @click.option("--compare", "specs", multiple=True,
               help="Compare backends: rules, hybrid, llm, llm:MODEL@URL, hybrid:fake ... (repeat, or space-separate).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),

@@ -9,10 +9,11 @@
     │   │   ├── InputTooLarge        over the size (or page) limit
     │   │   ├── UnsafeInput          a zip entry with an unsafe path, a link, or a zip bomb
     │   │   ├── CorruptInput         a PDF or image that cannot be read
-    │   │   ├── EncryptedInput       a password-protected PDF
+    │   │   ├── EncryptedInput       a password-protected PDF or office file
     │   │   ├── EmptyInput           the file holds no text
     │   │   ├── BinaryInput          the file is not text (and no ingester takes it)
     │   │   ├── UndecodableInput     text in an encoding formex cannot read
+    │   │   ├── MissingTool          a format whose optional reader (LibreOffice) is not installed
     │   │   └── NoFormsFound         text, but no 自评表 / 申报表 in it
     │   ├── ConfigError              a setting is missing or wrong, or the API refused it (exit code 2)
     │   └── BudgetExhausted          the run's token budget is spent; the rest is not sent (exit code 5)
@@ -93,6 +94,10 @@ class BinaryInput(InputError):
 
 class UndecodableInput(InputError):
     code = "undecodable_input"
+
+
+class MissingTool(InputError):
+    code = "missing_tool"
 
 
 class NoFormsFound(InputError):

@@ -1,5 +1,9 @@
 """What a batch is made of: files, folders, zip archives and glob patterns → input items.
 
+A file is taken by its name (the document suffixes below) or, whatever its name, by its first
+bytes (a PDF, an image, an office file or a web page); a zip is opened as an archive of documents
+unless it is itself an office document (an .xlsx or .docx is a zip too).
+
 Files may also be URLs of an fsspec filesystem (``s3://bucket/scans/``, see :mod:`extractor.storage`),
 except zip archives. Every item knows where its result goes (a path relative to the output folder, fixed before
 anything runs, so a rerun writes the same places). A zip entry with an unsafe path (absolute,
@@ -24,7 +28,9 @@ from extractor.ingest.limits import Limits
 from extractor.storage import as_path, is_local, is_url
 from extractor.textio import read_input_bytes
 
-SUFFIXES = (".txt", ".md", ".text", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+SUFFIXES = (".txt", ".md", ".text", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp",
+            ".xlsx", ".xlsm", ".xls", ".et", ".ods", ".docx", ".doc", ".wps", ".odt", ".rtf", ".html", ".htm", ".mht")
+DOCUMENT_KINDS = ("pdf", "image", "ole2", "zip", "rtf", "html")   # kinds worth reading whatever the file is called
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 PAGE_NAME = re.compile(r"^(?P<prefix>.*?)[-_ .]*(?:p|page|第)?[-_ ]*(?P<number>\d{1,4})页?$", re.IGNORECASE)
 
@@ -72,8 +78,36 @@ def _stem(relative: PurePosixPath) -> str:
     return str(relative.with_suffix("")) if relative.suffix else str(relative)
 
 
-def _wanted(name: str) -> bool:
-    return name.lower().endswith(SUFFIXES)
+def _wanted(name: str, head: bytes | None = None) -> bool:
+    """A document by its name, or (``head``: its first bytes) by its content whatever its name."""
+    if name.lower().endswith(SUFFIXES):
+        return True
+    if head is None:
+        return False
+    from extractor.ingest import sniff
+
+    return sniff(head) in DOCUMENT_KINDS
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(2048)
+    except OSError:
+        return b""
+
+
+def is_archive(path: Path) -> bool:
+    """A zip archive of documents, told by content: a zip that is not itself an office document
+    (an .xlsx, .docx or OpenDocument file is a zip holding ``[Content_Types].xml`` or ``mimetype``)."""
+    if not path.is_file() or not zipfile.is_zipfile(path):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist()[:2000])
+    except (zipfile.BadZipFile, OSError):
+        return path.suffix.lower() == ".zip"
+    return "[Content_Types].xml" not in names and "mimetype" not in names
 
 
 def _declared_entries(path: Path) -> int:
@@ -113,12 +147,20 @@ def _from_zip(path: Path, limits: Limits) -> tuple[list[InputItem], list[Refused
                     reason = exc
             if reason is not None:
                 refused.append(Refused(source, reason))
-            elif _wanted(info.filename):
+            elif _wanted(info.filename) or _wanted(info.filename, _member_head(archive, info)):
                 items.append(InputItem(source, f"{path.stem}/{_stem(member)}", path, info.filename))
     if not items and not refused:           # said, not silently skipped
         refused.append(Refused(str(path), InputError(f"the archive holds no file formex reads ({', '.join(SUFFIXES)})",
                                                      source=str(path))))
     return items, refused
+
+
+def _member_head(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    try:
+        with archive.open(info) as handle:
+            return handle.read(2048)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+        return b""
 
 
 def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int,
@@ -143,7 +185,7 @@ def discover(arguments: list[str] | tuple[str, ...], *, max_bytes: int,
                 items += found
                 refused += bad
         elif path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file() and (_wanted(p.name) or p.suffix.lower() == ".zip")):
+            for file in sorted(p for p in path.rglob("*") if p.is_file() and (_wanted(p.name) or _wanted(p.name, _head(p)))):
                 found, bad = _one(file, limits, PurePosixPath(file.relative_to(path).as_posix()))
                 items += found
                 refused += bad
@@ -215,7 +257,7 @@ def _list_url(raw: str) -> list[tuple[Any, PurePosixPath]] | None:
 
 
 def _one(path: Path, limits: Limits, relative: PurePosixPath) -> tuple[list[InputItem], list[Refused]]:
-    if path.suffix.lower() == ".zip" and path.is_file():
+    if path.is_file() and (path.suffix.lower() == ".zip" or is_archive(path)):
         return _from_zip(path, limits)
     return [InputItem(str(path), _stem(relative), path)], []
 

@@ -51,6 +51,7 @@ class DocumentResult:
     boxes: list[Any] = field(default_factory=list, repr=False)   # where the text sits on the pages (review page)
     input_repaired: bool = False                                # a damaged PDF, read after repair
     warnings: list[str] = field(default_factory=list)           # about the input, one line each
+    layout: str = "tsv"
 
     def status_counts(self) -> dict[str, int]:
         counts = {"valid": 0, "needs_review": 0, "invalid": 0}
@@ -70,7 +71,7 @@ class DocumentResult:
             "source": self.source,
             "sha256": self.sha256,
             "encoding": self.encoding,
-            "input": {"kind": self.input_kind, "pages": self.pages,
+            "input": {"kind": self.input_kind, "layout": self.layout, "pages": self.pages,
                       **({"repaired": True} if self.input_repaired else {}),
                       **({"warnings": self.warnings} if self.warnings else {})},
             "backend": self.forms[0].backend if self.forms else None,
@@ -130,7 +131,8 @@ def assemble(reading: Reading, validation: FormValidation | None) -> ExtractedFo
 
 
 def extract_bytes(data: bytes, *, source: str, settings: Settings | None = None, backend: Backend | None = None) -> DocumentResult:
-    """Extract one input given as bytes: OCR text, a PDF or an image."""
+    """Extract one input given as bytes: OCR text (any layout), a PDF, an image, a workbook, a Word
+    document or a web page."""
     settings = settings or Settings()
     if len(data) > settings.max_input_bytes:
         raise InputTooLarge(f"the input is {len(data)} bytes, over the limit of {settings.max_input_bytes}", source=source)
@@ -139,6 +141,7 @@ def extract_bytes(data: bytes, *, source: str, settings: Settings | None = None,
                           encoding=ingested.encoding, sha256=ingested.sha256)
     result.input_kind, result.pages, result.boxes = ingested.kind, ingested.pages, ingested.boxes
     result.input_repaired, result.warnings = ingested.repaired, ingested.warnings
+    result.layout = ingested.layout
     return result
 
 

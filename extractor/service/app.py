@@ -183,7 +183,7 @@ def create_app(settings: Settings) -> FastAPI:
             except ConfigError as exc:
                 raise Problem(422, "missing_api_key", exc.message) from exc
         mode = request.query_params.get("mode", "auto")
-        small = len(data) <= service.sync_max_bytes and sniff(data) == "text" and backend == "rules"
+        small = len(data) <= service.sync_max_bytes and sniff(data) in ("text", "html") and backend == "rules"
         if mode == "sync" or (mode == "auto" and small):
             body, text = await answers.answer(data, source, settings.with_(backend=backend), workers.backend_for)
             job_id = await run_in_threadpool(store.record_done, source=source, backend=backend, result=body, text=text)
