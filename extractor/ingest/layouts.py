@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from extractor.framework import is_section_label, is_suffix_fragment, resolve_label
 from extractor.labels import FUND_COLUMN_LABELS, FUND_ROW_LABELS, HEADER_LABELS, INDICATOR_LABELS
 from extractor.normalize import key, parse_number
+from extractor.spec import all_specs
 
 LAYOUTS = ("tsv", "pipes", "spaced", "cells", "flat", "text")
 _CELL_GAP = re.compile(r"[ \u3000]{2,}")      # cells printed apart by runs of spaces
@@ -41,6 +42,16 @@ IN_ROW_LABELS = frozenset({
     *(key(label) for label in FUND_COLUMN_LABELS.values()),
     *(key(label) for label in INDICATOR_LABELS.values() if label != "一级指标"),
 })
+_SPECS = all_specs()
+# Every template's labels, from the form specs (extractor/specs/*.toml): the second vocabulary of the
+# same two kinds, so a province's 合计 / 权重 / 调整后预算数 / 指标性质 open or stand in rows as 总分 does.
+ROW_LABELS = ROW_LABELS | frozenset(key(label) for spec in _SPECS for table in (
+    {f: spec.header[f] for f in ("project_name", "competent_department") if f in spec.header},
+    spec.fund_rows, spec.tail) for labels in table.values() for label in labels)
+IN_ROW_LABELS = IN_ROW_LABELS | frozenset(key(label) for spec in _SPECS for table in (
+    {f: v for f, v in spec.header.items() if f not in ("project_name", "competent_department")},
+    spec.goals, spec.fund_columns, spec.indicator_columns) for labels in table.values() for label in labels
+    if len(key(label)) >= 2) - ROW_LABELS
 GOAL_HEADS = frozenset({"预期目标", "实际完成情况", "项目总目标", "年度总体目标"})
 _VALUE = re.compile(r"^\s*([=≥≤<>＝＞＜≧≦]|\d+(\.\d+)?\s*(%|％|[(（]|$))")      # a target, not ``22 个居民区``
 _TITLE = re.compile(r"绩效(自评|目标申报|目标)?表|汇总表")
