@@ -98,6 +98,21 @@ def test_glob_patterns_are_expanded(tmp_path):
     assert sorted(p.name for p in out.glob("*.json")) == [f"{SEEDS[0].stem}.json", f"{SEEDS[1].stem}.json"]
 
 
+def kill_mid_batch(command: list[str], done_dir: Path, *, at_least: int, of: int, within_s: float) -> int:
+    """Start a batch in its own process group, SIGKILL the group once ``at_least`` documents are
+    marked done, and return how many were: more than none, fewer than all (``of``)."""
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline and len(list(done_dir.glob("*.json"))) < at_least and process.poll() is None:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = len(list(done_dir.glob("*.json")))
+    assert at_least <= done_before < of, "the kill must land mid-batch"
+    return done_before
+
+
 def test_killing_a_batch_and_rerunning_leaves_nothing_missing_or_duplicated(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -106,16 +121,8 @@ def test_killing_a_batch_and_rerunning_leaves_nothing_missing_or_duplicated(tmp_
         (folder / f"doc{i:04d}.txt").write_text(texts[i % 4] + "\n" * (1 + i // 4), encoding="utf-8")
     out = tmp_path / "out"
     command = [sys.executable, "-m", "extractor", "extract", str(folder), "-o", str(out), "--workers", "2", "--no-progress"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
     done_dir = out / ".formex" / "done"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list(done_dir.glob("*.json"))) < 20:
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    done_before = len(list(done_dir.glob("*.json")))
-    assert 20 <= done_before < 240, "the kill must land mid-batch"
+    done_before = kill_mid_batch(command, done_dir, at_least=20, of=240, within_s=60)
     rerun = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     results = sorted(p.name for p in out.glob("*.json"))

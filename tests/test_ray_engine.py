@@ -27,6 +27,7 @@ from extractor.engines.ray_state import SharedBudget, start_model_state
 from extractor.inputs import discover
 from extractor.settings import Settings
 from extractor.testing import FakeOpenAIServer, parser_model
+from tests.test_batch import kill_mid_batch
 from tests.test_batch import SEEDS, archive_with_broken_files
 from tests.test_engines import memory_tree, put_in_memory
 
@@ -195,16 +196,7 @@ def test_a_killed_driver_rerun_loses_and_duplicates_nothing(cluster, tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "extractor", "extract", str(folder), "-o", str(out), "--engine", "ray",
                "--address", cluster, "--no-progress"]
-    driver = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    done = out / ".formex" / "done"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and len(list(done.glob("*.json"))) < 8 and driver.poll() is None:
-        time.sleep(0.02)
-    os.killpg(driver.pid, signal.SIGKILL)
-    driver.wait()
-    done_before = len(list(done.glob("*.json")))
-    assert 8 <= done_before < 32, "the kill must land mid-batch"
+    done_before = kill_mid_batch(command, out / ".formex" / "done", at_least=8, of=32, within_s=90)
     rerun = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{done_before} skipped as already done" in rerun.stderr
