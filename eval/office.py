@@ -105,6 +105,18 @@ def _height(texts_widths: list[tuple[str, float]]) -> float:
     return max(18.0, max(_lines(t, w) for t, w in texts_widths) * 13.0 + 5)
 
 
+def _goal_block(sheet, widths: list[float], label: str, *heads: tuple[int, int, str, str | None]) -> None:
+    """A goals block as offices print it: its label merged down two rows, each head (column, span,
+    head, text) over its text; the text row as tall as its longest wrapped text."""
+    sheet.put(1, label, down=2, center=True)
+    for col, span, head, _ in heads:
+        sheet.put(col, head, span=span, center=True)
+    sheet.end_row()
+    for col, span, _, text in heads:
+        sheet.put(col, text or "", span=span)
+    sheet.end_row(_height([(text or "", sum(widths[col - 1:col - 1 + span])) for col, span, _, text in heads]))
+
+
 WIDTHS_SELF = [11, 13, 20, 13, 13, 11, 11, 11, 16]          # columns A..I, in characters
 WIDTHS_DECL = [9, 15, 18, 24, 16, 16]
 
@@ -149,14 +161,8 @@ def _self_evaluation(sheet: _Sheet, form: dict[str, Any]) -> None:
         else:
             sheet.num(9, score)
         sheet.end_row()
-    expected, actual = form.get("goal_expected") or "", form.get("goal_actual") or ""
-    sheet.put(1, "年度总体目标", down=2, center=True)
-    sheet.put(2, "预期目标", span=4, center=True)
-    sheet.put(6, "实际完成情况", span=4, center=True)
-    sheet.end_row()
-    sheet.put(2, expected, span=4)
-    sheet.put(6, actual, span=4)
-    sheet.end_row(_height([(expected, sum(w[1:5])), (actual, sum(w[5:]))]))
+    _goal_block(sheet, w, "年度总体目标", (2, 4, "预期目标", form.get("goal_expected")),
+                (6, 4, "实际完成情况", form.get("goal_actual")))
     header = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施")
     for col, label in enumerate(header, start=1):
         sheet.put(col, label, center=True)
@@ -246,14 +252,8 @@ def _target_declaration(sheet: _Sheet, form: dict[str, Any]) -> None:
         sheet.put(4, right[0])
         sheet.num(5, funds.get(right[1]), span=2)
         sheet.end_row()
-    overall, annual = form.get("goal_overall") or "", form.get("goal_annual") or ""
-    sheet.put(1, "项目绩效目标", down=2, center=True)
-    sheet.put(2, "项目总目标", span=2, center=True)
-    sheet.put(4, "年度总体目标", span=3, center=True)
-    sheet.end_row()
-    sheet.put(2, overall, span=2)
-    sheet.put(4, annual, span=3)
-    sheet.end_row(_height([(overall, w[1] + w[2]), (annual, sum(w[3:]))]))
+    _goal_block(sheet, w, "项目绩效目标", (2, 2, "项目总目标", form.get("goal_overall")),
+                (4, 3, "年度总体目标", form.get("goal_annual")))
     indicators = form.get("indicators") or []
     sheet.put(1, "绩效指标", down=len(indicators) + 1, center=True)
     for col, label in enumerate(("一级指标", "二级指标", "三级指标", "年度（/项目）指标值"), start=2):
