@@ -385,13 +385,15 @@ def _compare(settings: Settings, specs: list[str], report_dir: Path | None, synt
 def validate(result_path: Path, source_path: Path, output: Path | None, patch_path: Path | None,
              reviewer: str | None) -> None:
     """Re-validate a result (e.g. after a person edited it) against its source. Exit 1 if any form is invalid."""
-    from extractor.revalidate import revalidate_document
+    from extractor.ingest import ingest_source
+    from extractor.revalidate import revalidate_ingested
 
     try:
         document = json.loads(result_path.read_text(encoding="utf-8"))
+        source = ingest_source(source_path, _settings())          # read (or OCR'd) once
         if patch_path is not None:
-            document = _apply_patch(document, patch_path, source_path, reviewer)
-        checked = revalidate_document(document, source_path, settings=_settings())
+            document = _apply_patch(document, patch_path, source.text, reviewer)
+        checked = revalidate_ingested(document, source)
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{result_path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
     except FormexError as exc:
@@ -407,12 +409,11 @@ def validate(result_path: Path, source_path: Path, output: Path | None, patch_pa
     sys.exit(1 if any(status == "invalid" for _, status, _ in checked.statuses) else 0)
 
 
-def _apply_patch(document: Any, patch_path: Path, source_path: Path, reviewer: str | None) -> dict[str, Any]:
+def _apply_patch(document: Any, patch_path: Path, source_text: str, reviewer: str | None) -> dict[str, Any]:
     """The result with a reviewer's corrections applied (the trail kept in ``review.trail``)."""
     import getpass
 
     from extractor.corrections import apply_changes, parse_changes
-    from extractor.ingest import read_source_text
 
     if not isinstance(document, dict):
         raise click.ClickException("--apply needs a result document ({\"forms\": [...]}), not a bare list")
@@ -422,7 +423,7 @@ def _apply_patch(document: Any, patch_path: Path, source_path: Path, reviewer: s
         raise click.ClickException(f"{patch_path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
     review = document.get("review") or {}
     version = int(review.get("version", 0)) + 1
-    updated, trail = apply_changes(document, read_source_text(source_path, _settings()), changes,
+    updated, trail = apply_changes(document, source_text, changes,
                                    reviewer=reviewer or getpass.getuser(), version=version)
     updated["review"]["trail"] = [*review.get("trail", []), *trail]
     return updated

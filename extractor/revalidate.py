@@ -18,12 +18,11 @@ from pydantic import ValidationError
 
 from extractor.backends.base import RESULT_EXTRAS
 from extractor.errors import InputError
-from extractor.ingest import ingest_bytes
+from extractor.ingest import Ingested, ingest_source
 from extractor.layout import Line, split_lines
 from extractor.normalize import key
 from extractor.segment import FormBlock, is_project_name_row, split_forms
 from extractor.settings import Settings
-from extractor.textio import read_input_bytes
 from extractor.validate import SourceText, validate_form
 from schemas.forms import parse_form
 
@@ -41,9 +40,12 @@ class Revalidation:
 
 
 def revalidate_document(document: dict[str, Any] | list[Any], source_path: Path, *, settings: Settings) -> Revalidation:
-    """Read the source (text, PDF or image, as ``formex extract`` does) and revalidate ``document`` against it."""
-    data = read_input_bytes(source_path, max_bytes=settings.max_input_bytes)
-    ingested = ingest_bytes(data, source=str(source_path), ocr_dpi=settings.ocr_dpi, max_pages=settings.max_pages)
+    """Read the source (any kind, under the same limits as ``formex extract``) and revalidate ``document`` against it."""
+    return revalidate_ingested(document, ingest_source(source_path, settings))
+
+
+def revalidate_ingested(document: dict[str, Any] | list[Any], ingested: Ingested) -> Revalidation:
+    """Revalidate ``document`` against its source as read once; a differing sha256 is noted first."""
     notes = []
     recorded = document.get("sha256") if isinstance(document, dict) else None
     if isinstance(recorded, str) and recorded and recorded != ingested.sha256:
