@@ -279,7 +279,8 @@ def _read_image(data: bytes, *, source: str, limits: Limits) -> list:
             colour = np.asarray(frame.convert("RGB"))
             started = time.perf_counter()
             cells = ocr_page_cells(drop_red(colour))      # red seals removed before OCR
-            pages.append(PageText(number, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells))
+            pages.append(PageText(number, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(),
+                                  cells=cells))   # by name: the positional slot after the engine is the grid
     except Image.DecompressionBombError as exc:     # declared far over any limit: refused by PIL itself
         raise InputTooLarge(f"the image declares more pixels than the limit of {limits.max_pixels:,}",
                             source=source) from exc

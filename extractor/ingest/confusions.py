@@ -62,6 +62,7 @@ for _a, _b in CONFUSION_PAIRS:
 # is not here (``末完成`` is printed in ``年末完成率``), nor ``人数`` (``投入数量``).
 PHRASES: tuple[str, ...] = ("志愿", "已完成", "已达成", "已按时", "满意度", "服务对象", "完成率", "达成指标")
 
+_LEAD = re.compile(r"^(?:其中|[一二三四五六七八九十]{1,3}、|\d{1,2}[.、])[:：]?")    # 其中：当年财政拨款, 一、
 _ANNOTATION = re.compile(r"(?:[(（][^()（）]{0,12}[)）]|[:：])+$")
 _NUMBER_CELL = re.compile(r"^(?P<sign>[≥≤=<>＜＞]=?)?(?P<number>[0-9OoDlI|:。.,]*[0-9][0-9OoDlI|:。.,]*)"
                           r"(?P<unit>%|[(（][^()（）\d]{1,10}[)）])?$")
@@ -158,7 +159,9 @@ class _Token:
 
 def _label_fix(token: _Token) -> OcrCorrection | None:
     """The cell's label, when the cell is one confusion away from exactly one label."""
-    head = _ANNOTATION.sub("", token.text) or token.text
+    lead = _LEAD.match(token.text)
+    at = lead.end() if lead else 0
+    head = _ANNOTATION.sub("", token.text[at:]) or token.text[at:]
     known = vocabulary()
     if head in known:
         return None
@@ -169,7 +172,7 @@ def _label_fix(token: _Token) -> OcrCorrection | None:
         return None                           # two labels are as near: left as read
     (i, ch), = fixes
     corrected = head[:i] + ch + head[i + 1:]
-    return _spanning(token, 0, len(head), corrected, "vocabulary",
+    return _spanning(token, at, at + len(head), corrected, "vocabulary",
                      f"{head[i]}→{ch}: {corrected} is the only label one OCR confusion away")
 
 
