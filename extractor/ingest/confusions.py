@@ -267,7 +267,7 @@ def _number_fixes(tokens: Sequence[_Token], scores: bool) -> list[OcrCorrection]
             if reading is None:
                 continue
             fixes.append(_replacing(token, reading, "number", f"{token.text} → {reading}: the decimal point "
-                                    "OCR dropped; the row's arithmetic fails as read and holds with it"))
+                                    "OCR dropped; the row's arithmetic does not hold as read and holds with it"))
             continue
         holds = _arithmetic(values, i, scores)
         others = decimals - (1 if _PLAIN_DECIMAL.match(token.text) else 0)
@@ -296,8 +296,9 @@ def _unit_reading(text: str, tokens: Sequence[_Token]) -> str | None:
 
 def _dropped_point(text: str, values: list[Decimal | None], i: int, scores: bool, decimals: int) -> str | None:
     """``500`` for ``5.00``: a whole number of 3+ digits in a row whose other numbers print two
-    decimals, where the row's arithmetic fails as read and holds with the point put back."""
-    if not _WHOLE.match(text) or decimals < 1 or _arithmetic(values, i, scores) is not False:
+    decimals, where the row's arithmetic does not hold as read (得分 over 分值; no 执行率
+    identity) and holds with the point put back."""
+    if not _WHOLE.match(text) or decimals < 1 or _arithmetic(values, i, scores):
         return None
     reading = f"{text[:-2]}.{text[-2:]}"
     trial = list(values)
@@ -320,7 +321,9 @@ def _arithmetic(values: Sequence[Decimal | None], i: int, scores: bool) -> bool 
     """Whether the row's identities hold with ``values[i]``; None where none applies to it.
 
     A row of the indicator table (and the 总分 row) ends with 分值, 得分: 得分 ≤ 分值. A fund
-    row holds budget, executed and 执行率: the rate is executed / budget (rounded or truncated)."""
+    row holds budget, executed and 执行率: True when the value is executed / budget of two
+    numbers before it (rounded or truncated); which cell is the rate is not known here, so a
+    fund row never says False."""
     numbers = [(j, v) for j, v in enumerate(values) if v is not None]
     if scores:
         if len(numbers) >= 2 and i in (numbers[-1][0], numbers[-2][0]):
@@ -335,7 +338,7 @@ def _arithmetic(values: Sequence[Decimal | None], i: int, scores: bool) -> bool 
                 rate = executed / budget * 100
                 if value in (rate.quantize(_CENT, ROUND_HALF_UP), rate.quantize(_CENT, ROUND_DOWN)):
                     return True
-    return False if value > 100 and any(v > 0 for j, v in numbers if j < i) else None
+    return None
 
 
 # ---------------------------------------------------------------- the document
