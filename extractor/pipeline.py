@@ -1,13 +1,15 @@
 """The extraction pipeline, in a fixed order.
 
 1. ingest: bytes → text: decoded, or PDF text layer / OCR   :mod:`extractor.ingest`
+   (OCR'd pages: confusions corrected where unique, :mod:`extractor.ingest.confusions`)
 2. lay out: text → lines of cells with spans        :mod:`extractor.layout`
 3. segment: lines → form blocks, typed              :mod:`extractor.segment`
 4. read: each block → a reading (form + provenance)  :mod:`extractor.backends`
 5. validate: findings, spans, alignment, status      :mod:`extractor.validate`
 6. repair (optional, by the backend): the model's targeted re-ask, the hybrid's model fallback
 7. validate again, the forms the repair changed
-8. assemble: a :class:`DocumentResult`
+8. assemble: a :class:`DocumentResult`; each OCR correction inside a form is an ``ocr_corrected``
+   finding of that form (:mod:`extractor.validate.ocr`)
 
 Validation happens here and only here, whichever the backend. With ``settings.validate``
 off, steps 5-7 are skipped: no findings, no status, no repair (a repair acts on what
@@ -34,6 +36,7 @@ from extractor.settings import Settings
 from extractor.textio import read_input_bytes
 from extractor.segment import FormBlock
 from extractor.validate import FormValidation, SourceText, validate_form
+from extractor.validate.ocr import correction_findings
 
 
 @dataclass
@@ -52,6 +55,7 @@ class DocumentResult:
     input_repaired: bool = False                                # a damaged PDF, read after repair
     warnings: list[str] = field(default_factory=list)           # about the input, one line each
     layout: str = "tsv"
+    corrections: list[Any] = field(default_factory=list)       # OCR confusions corrected at ingestion
 
     def status_counts(self) -> dict[str, int]:
         counts = {"valid": 0, "needs_review": 0, "invalid": 0}
@@ -73,7 +77,8 @@ class DocumentResult:
             "encoding": self.encoding,
             "input": {"kind": self.input_kind, "layout": self.layout, "pages": self.pages,
                       **({"repaired": True} if self.input_repaired else {}),
-                      **({"warnings": self.warnings} if self.warnings else {})},
+                      **({"warnings": self.warnings} if self.warnings else {}),
+                      **({"ocr_corrections": [c.as_dict() for c in self.corrections]} if self.corrections else {})},
             "backend": self.forms[0].backend if self.forms else None,
             "forms": [f.to_json() for f in self.forms],
             "errors": self.errors,
@@ -136,13 +141,36 @@ def extract_bytes(data: bytes, *, source: str, settings: Settings | None = None,
     settings = settings or Settings()
     if len(data) > settings.max_input_bytes:
         raise InputTooLarge(f"the input is {len(data)} bytes, over the limit of {settings.max_input_bytes}", source=source)
-    ingested = ingest_bytes(data, source=source, ocr_dpi=settings.ocr_dpi, limits=Limits.of(settings))
+    ingested = ingest_bytes(data, source=source, ocr_dpi=settings.ocr_dpi, limits=Limits.of(settings),
+                            correct_ocr=settings.ocr_corrections)
     result = extract_text(ingested.text, source=source, settings=settings, backend=backend,
                           encoding=ingested.encoding, sha256=ingested.sha256)
+    note_corrections(result, ingested.corrections)
     result.input_kind, result.pages, result.boxes = ingested.kind, ingested.pages, ingested.boxes
     result.input_repaired, result.warnings = ingested.repaired, ingested.warnings
     result.layout = ingested.layout
     return result
+
+
+def note_corrections(result: DocumentResult, corrections: list[Any]) -> None:
+    """The OCR corrections ingestion made: kept on the result, and a finding on each form that holds one."""
+    result.corrections = list(corrections)
+    if not corrections:
+        return
+    starts = [*line_starts(result.text), len(result.text) + 1]
+    for form in result.forms:
+        if form.validation is not None:
+            start, end = starts[form.first_line], starts[form.last_line + 1]
+            form.validation.findings.extend(correction_findings(corrections, start, end, form.validation.spans))
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset of every line of ``text``."""
+    starts, at = [0], text.find("\n")
+    while at >= 0:
+        starts.append(at + 1)
+        at = text.find("\n", at + 1)
+    return starts
 
 
 def extract_file(path: str | Path, *, settings: Settings | None = None, backend: Backend | None = None) -> DocumentResult:

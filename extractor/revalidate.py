@@ -24,6 +24,7 @@ from extractor.normalize import key
 from extractor.segment import FormBlock, is_project_name_row, split_forms
 from extractor.settings import Settings
 from extractor.validate import SourceText, validate_form
+from extractor.validate.ocr import correction_findings
 from schemas.forms import parse_form
 
 FormStatus = tuple[str | None, str, list[dict[str, Any]]]
@@ -51,13 +52,14 @@ def revalidate_ingested(document: dict[str, Any] | list[Any], ingested: Ingested
     if isinstance(recorded, str) and recorded and recorded != ingested.sha256:
         notes.append(f"the source's sha256 ({ingested.sha256[:12]}…) differs from the one the result records "
                      f"({recorded[:12]}…): spans may not point at the same text")
-    result = revalidate_text(document, ingested.text)
+    result = revalidate_text(document, ingested.text, ingested.corrections)
     result.notes[:0] = notes
     return result
 
 
-def revalidate_text(document: dict[str, Any] | list[Any], text: str) -> Revalidation:
-    """Revalidate the forms of ``document`` (a result object, or a bare list of forms) against ``text``."""
+def revalidate_text(document: dict[str, Any] | list[Any], text: str, corrections: Sequence[Any] = ()) -> Revalidation:
+    """Revalidate the forms of ``document`` (a result object, or a bare list of forms) against ``text``
+    (``corrections``: the OCR corrections made in it, each a finding of the form that holds it)."""
     forms = document.get("forms", []) if isinstance(document, dict) else document
     if not isinstance(forms, list):
         raise InputError("the result holds no list of forms")
@@ -73,6 +75,8 @@ def revalidate_text(document: dict[str, Any] | list[Any], text: str) -> Revalida
                                 "validated against the whole document")
         first, last = located
         validation = validate_form(form, SourceText(text, lines, first, last))
+        end = lines[last].start + len(lines[last].raw) + 1
+        validation.findings.extend(correction_findings(corrections, lines[first].start, end, validation.spans))
         updated_forms.append({**{k: v for k, v in data.items() if k not in RESULT_EXTRAS},
                               "validation": validation.as_dict(),
                               "spans": {p: [list(s) for s in spans] for p, spans in validation.spans.items()},

@@ -176,6 +176,7 @@ class Settings:
     max_zip_ratio: int = 200                # unpacked / packed, for entries over 1 MiB (zip bombs)
     ocr_dpi: int = 200
     validate: bool = True       # off: no validation, so no repair either (see extractor.pipeline)
+    ocr_corrections: bool = True   # OCR confusions corrected where unique (extractor.ingest.confusions)
     llm: LLMSettings = field(default_factory=LLMSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
 

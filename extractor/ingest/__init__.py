@@ -11,6 +11,11 @@ Text (decoded, or from a reader) is then rebuilt into rows by its layout (tab-se
 rows, one cell per line, flattened: :mod:`extractor.ingest.layouts`); ``Ingested.layout`` says
 which was found (``table`` for a native table).
 
+Pages that were OCR'd (never a text layer, a text file or a native table) then have their OCR
+character confusions corrected where the form's vocabulary or arithmetic makes the correction
+unique (:mod:`extractor.ingest.confusions`); ``Ingested.corrections`` keeps each one, with the
+text as read.
+
 The kind is told by the file's content (magic bytes, zip members, OLE2 streams), not its name. PDF and OCR text is normalised with
 NFKC and look-alike code points are mapped (compatibility ideographs, non-breaking hyphens),
 so the same form reads the same whichever way it arrived.
@@ -58,6 +63,7 @@ class Ingested:
     repaired: bool = False
     warnings: list[str] = field(default_factory=list)
     layout: str = "tsv"
+    corrections: list[Any] = field(default_factory=list)   # OcrCorrection: extractor.ingest.confusions
 
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -95,7 +101,7 @@ def fold(text: str) -> str:
 
 
 def ingest_bytes(data: bytes, *, source: str, ocr_dpi: int = 200, max_pages: int = 200,
-                 limits: Limits | None = None) -> Ingested:
+                 limits: Limits | None = None, correct_ocr: bool = True) -> Ingested:
     limits = limits or Limits(max_pages=max_pages)
     kind = sniff(data)
     if kind == "text":
@@ -119,12 +125,32 @@ def ingest_bytes(data: bytes, *, source: str, ocr_dpi: int = 200, max_pages: int
     pages = _without_furniture(pages)
     text = fold("\n".join(row for page in pages for row in page.rows))
     boxes = located_text([(page.number, page.cells) for page in pages], fold, text)
-    ingested = Ingested(text, kind, digest, None, [page.info() for page in pages], boxes, repaired=repaired, layout="table")
+    corrections: list[Any] = []
+    if correct_ocr and any(page.method == "ocr" for page in pages):
+        text, corrections, boxes = _corrected(text, pages, boxes)
+    ingested = Ingested(text, kind, digest, None, [page.info() for page in pages], boxes, repaired=repaired,
+                        layout="table", corrections=corrections)
     if repaired:
         ingested.warnings.append("the PDF is damaged (truncated or a broken cross-reference table) and was "
                                  "repaired to be read: pages or text may be missing")
         logging.getLogger("formex").warning("%s: %s", source, ingested.warnings[-1])
     return ingested
+
+
+def _corrected(text: str, pages: list, boxes: list[TextBox]) -> tuple[str, list[Any], list[TextBox]]:
+    """The OCR'd pages' confusions corrected (text-layer pages as printed), the boxes moved with them."""
+    from extractor.ingest.confusions import correct_ocr_text, shift_offsets
+
+    ocr_lines, first = [], 0
+    for page in pages:
+        if page.method == "ocr":
+            ocr_lines.append(range(first, first + len(page.rows)))
+        first += len(page.rows)
+    text, corrections = correct_ocr_text(text, ocr_lines)
+    if corrections and boxes:
+        moved = shift_offsets([(start, end) for start, end, _, _ in boxes], corrections)
+        boxes = [(start, end, page, box) for (start, end), (_, _, page, box) in zip(moved, boxes)]
+    return text, corrections, boxes
 
 
 def _read_document(data: bytes, kind: str, *, source: str, max_bytes: int) -> tuple[str, str]:
@@ -225,7 +251,8 @@ def read_source_text(path: Path, settings: Settings) -> str:
 def ingest_source(path: Path, settings: Settings) -> Ingested:
     """A result's source document read again: its text, and for PDFs and images the cell boxes."""
     data = read_input_bytes(path, max_bytes=settings.max_input_bytes)
-    return ingest_bytes(data, source=str(path), ocr_dpi=settings.ocr_dpi, limits=Limits.of(settings))
+    return ingest_bytes(data, source=str(path), ocr_dpi=settings.ocr_dpi, limits=Limits.of(settings),
+                        correct_ocr=settings.ocr_corrections)
 
 
 def _read_image(data: bytes, *, source: str, limits: Limits) -> list:
@@ -252,7 +279,8 @@ def _read_image(data: bytes, *, source: str, limits: Limits) -> list:
             colour = np.asarray(frame.convert("RGB"))
             started = time.perf_counter()
             cells = ocr_page_cells(drop_red(colour))      # red seals removed before OCR
-            pages.append(PageText(number, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells))
+            pages.append(PageText(number, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(),
+                                  cells=cells))   # by name: the positional slot after the engine is the grid
     except Image.DecompressionBombError as exc:     # declared far over any limit: refused by PIL itself
         raise InputTooLarge(f"the image declares more pixels than the limit of {limits.max_pixels:,}",
                             source=source) from exc
