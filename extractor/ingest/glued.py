@@ -55,7 +55,8 @@ _GOALS = frozenset(key(label) for spec in _SPECS for labels in spec.goals.values
 # A label's printed annotation: ``(万元)``, ``(20分)``, ``(A)``, ``(B/A)``, ``(20分*执行率)``, ``1(40分)``, a colon.
 _ANNOTATION = re.compile(r"(?:\d?(?:\((?:[A-Za-z/]{1,5}|万?元|盖章|%|[^()]{0,12}分[^()]{0,12})\))+)?[:：]?")
 _RUN = re.compile(r"[0-9][0-9.,%]*")
-_UNIT_AFTER = re.compile(r"^[个名项家场次人条篇期户所座台套件天月年日位处批本册间辆棵亩万元米吨斤%]")
+_UNIT_AFTER = re.compile(r"^[个名项家场次人条篇期户所座台套件天月年日位处批本册间辆棵亩万元米吨斤%(（]")
+_COMPARATOR = "≥≤=<>＝＞＜≧≦"
 _PLACEHOLDER = re.compile(r"^[—\-－/]+$")
 
 
@@ -103,18 +104,17 @@ _STRONG = ("项目名称", "主管部门", "实施单位", "一级指标", "二�
 
 
 def is_glued(line: str) -> bool:
-    """A line holding a form's labels with their values glued on: at least three of the labels that
-    open a form's cells, most of them followed by text with no space between."""
+    """A line holding a form's labels with their values glued on: at least three different labels
+    that open a form's cells followed by text with no space between, more of them glued than spaced
+    (a goal text that names 主管部门 three times is no form)."""
     matched = _comparable(line)
-    glued = spaced = 0
+    glued: set[str] = set()
+    spaced: set[str] = set()
     for label in _STRONG:
         for m in re.finditer(re.escape(label), matched):
             end = m.end() + len(_ANNOTATION.match(matched, m.end()).group(0))
-            if end >= len(line) or line[end].isspace():
-                spaced += 1
-            else:
-                glued += 1
-    return glued >= 3 and glued > 2 * spaced
+            (spaced if end >= len(line) or line[end].isspace() else glued).add(label)
+    return len(glued) >= 3 and len(glued) > 2 * len(spaced - glued)
 
 
 def _comparable(line: str) -> str:
@@ -354,7 +354,8 @@ def _indicator_cells(text: str, kinds: list[str], roles: list[str]) -> list[tupl
     start = 0
     for m in _RUN.finditer(text):
         at_end = m.end() == len(text)
-        values = unique_split(m.group(0), kinds, roles) if kinds else None
+        a_target = m.start() > 0 and text[m.start() - 1] in _COMPARATOR      # ≥80.00: a target's number
+        values = unique_split(m.group(0), kinds, roles) if kinds and not a_target else None
         if at_end:
             name = text[start:m.start()]
             out.append((name, values if values is not None else [m.group(0)]))
