@@ -10,8 +10,12 @@ layout: a Hubei self-evaluation and a Hunan target table (measured before and af
 and a Hunan self-evaluation kept aside as a blind check and scored once (F1 0.0: not yet read).
 """
 
+import pytest
+
 from eval.dataset import DATA_DIR
 from eval.runner import run_eval
+from extractor.errors import NoFormsFound
+from extractor.pipeline import extract_bytes
 from extractor.settings import Settings
 
 
@@ -43,5 +47,7 @@ def test_glued_real_forms_are_read():
 
 def test_a_fragment_with_no_title_and_no_name_is_no_form():
     report = run_eval(Settings(), DATA_DIR / "real")
-    assert report.metrics["per_document"]["sc_fragment_no_form_flat"]["predicted"] == 0
+    fragment = (DATA_DIR / "real" / "seeds" / "sc_fragment_no_form_flat.txt").read_bytes()
+    with pytest.raises(NoFormsFound):
+        extract_bytes(fragment, source="sc_fragment_no_form_flat.txt")
     assert report.forms_predicted <= report.forms_gold      # no phantom form anywhere (the blind Hunan form is missed)
