@@ -29,7 +29,7 @@ from decimal import Decimal
 from extractor.framework import LEVEL1, LEVEL2, OLDER_LEVEL2, SECTION_LABELS, resolve_label
 from extractor.ingest import layouts
 from extractor.ingest.runs import AMOUNT, POINTS, RATE, VALUE, unique_split
-from extractor.normalize import key
+from extractor.normalize import is_placeholder, key
 from extractor.spec import all_specs
 from extractor.textconv import simplified
 
@@ -57,7 +57,6 @@ _ANNOTATION = re.compile(r"(?:\d?(?:\((?:[A-Za-z/]{1,5}|万?元|盖章|%|[^()]{0
 _RUN = re.compile(r"[0-9][0-9.,%]*")
 _UNIT_AFTER = re.compile(r"^[个名项家场次人条篇期户所座台套件天月年日位处批本册间辆棵亩万元米吨斤%(（]")
 _COMPARATOR = "≥≤=<>＝＞＜≧≦"
-_PLACEHOLDER = re.compile(r"^[—\-－/]+$")
 
 
 # --- web-copy furniture -------------------------------------------------------------------------
@@ -437,7 +436,7 @@ def _fund_cells(text: str, kinds: list[str], roles: list[str], limits: dict) -> 
     """A fund row's glued numbers in its columns; placeholders (—, /) and spaces already part them."""
     cells: list[str] = []
     for part in re.findall(r"[—\-－/]+|[^—\-－/\s]+", text):
-        if _PLACEHOLDER.match(part) or not _RUN.fullmatch(part):
+        if is_placeholder(part) or not _RUN.fullmatch(part):
             cells.append(part)
             continue
         taken = len(cells)
