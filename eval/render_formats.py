@@ -11,7 +11,8 @@ the bytes of the same forms as a user would receive them:
 - ``html``: a saved web page, navigation around the tables, ``rowspan`` / ``colspan``,
   ``<br>`` inside long cells, entities;
 - ``pipes``: markdown ``|`` rows; ``cells``: one cell per line; ``flat``: the whole document on
-  one line, cells separated by single spaces.
+  one line, cells separated by single spaces; ``glued``: the same with no separator at all
+  (a document-sharing site's text preview).
 
 The gold labels are the same as for the text: the renderers only change the shape.
 
@@ -29,8 +30,8 @@ from pathlib import Path
 
 from extractor.framework import resolve_label
 
-FORMATS = ("xlsx", "docx", "html", "pipes", "cells", "flat")
-SUFFIX = {"xlsx": "xlsx", "docx": "docx", "html": "html", "pipes": "md", "cells": "txt", "flat": "txt"}
+FORMATS = ("xlsx", "docx", "html", "pipes", "cells", "flat", "glued")
+SUFFIX = {"xlsx": "xlsx", "docx": "docx", "html": "html", "pipes": "md", "cells": "txt", "flat": "txt", "glued": "txt"}
 _NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$|^-?\d+(\.\d+)?$")
 _PERCENT = re.compile(r"^-?\d+(\.\d+)?%$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -279,8 +280,12 @@ def render_flat(text: str) -> bytes:
     return " ".join(c.lstrip("# ") for row in rows_of(text) for c in row if c).encode("utf-8")
 
 
+def render_glued(text: str) -> bytes:
+    return "".join(c.lstrip("# ") for row in rows_of(text) for c in row if c).encode("utf-8")
+
+
 RENDERERS = {"xlsx": render_xlsx, "docx": render_docx, "html": render_html, "pipes": render_pipes,
-             "cells": render_cells, "flat": render_flat}
+             "cells": render_cells, "flat": render_flat, "glued": render_glued}
 
 
 def render(text: str, fmt: str) -> bytes:

@@ -31,7 +31,7 @@ ENGINES = ("local", "ray")   # extractor.engines.ENGINES, named here: importing 
 if TYPE_CHECKING:        # the pipeline is imported by the commands that run it, not by --help
     from extractor.backends import Backend
 
-RENDERINGS = ("text", "pdf", "scan", "office", "xlsx", "docx", "html", "pipes", "cells", "flat")  # how eval feeds documents
+RENDERINGS = ("text", "pdf", "scan", "office", "xlsx", "docx", "html", "pipes", "cells", "flat", "glued")  # how eval feeds documents
 
 EXIT_BUDGET = 5
 log = get_logger("cli")

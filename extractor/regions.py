@@ -70,8 +70,8 @@ def split_at_table(lines: Sequence[Line]) -> tuple[Sequence[Line], Sequence[Line
     Without a head row (lost by OCR) the table starts at the first row led by a level-1 label.
     """
     i = find_table_head(lines)
-    if i is not None:
-        return lines[:i], _until_trailer(lines[i + 1:])
+    if i is not None:       # a head row repeated over a later block (年度绩效目标2 | 一级指标 …) is no row
+        return lines[:i], [line for line in _until_trailer(lines[i + 1:]) if not is_table_head(line)]
     for i, line in enumerate(lines):
         cells = [c for c in line.cells if not is_section_label(c.text)]
         if cells and (label := resolve_label(cells[0].text)) and label.level == 1 and label.complete:

@@ -24,7 +24,7 @@ from extractor.ingest.xlsx import display
 from extractor.pipeline import extract_bytes
 from tests.conftest import SELF_EVALUATION
 
-TARGET = {"flat": 0.95}
+TARGET = {"flat": 0.95, "glued": 0.25}     # glued: a regression floor at what it reads today (0.2532), not a goal
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

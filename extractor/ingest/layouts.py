@@ -5,6 +5,7 @@
 - ``spaced``: one row per line, cells apart by runs of spaces (``pdftotext -layout``, console copies);
 - ``cells``: one cell per line, row boundaries lost;
 - ``flat``: a whole form flattened onto one line, cells separated by spaces (or nothing);
+- ``glued``: a form flattened with no separator at all between its cells (:mod:`extractor.ingest.glued`);
 - ``text``: none of these: lines kept as they are.
 
 ``cells`` and ``flat`` are rebuilt into rows from the form's own vocabulary (the labels that
@@ -25,7 +26,7 @@ from extractor.labels import FUND_COLUMN_LABELS, FUND_ROW_LABELS, HEADER_LABELS,
 from extractor.normalize import key, parse_number
 from extractor.spec import all_specs
 
-LAYOUTS = ("tsv", "pipes", "spaced", "cells", "flat", "text")
+LAYOUTS = ("tsv", "pipes", "spaced", "cells", "flat", "glued", "text")
 _CELL_GAP = re.compile(r"[ \u3000]{2,}")      # cells printed apart by runs of spaces
 
 # Labels that open a row of the printed form (compared by key: NFKC, spaces removed, trailing colon dropped).
@@ -69,8 +70,14 @@ class Rebuilt:
 
 def rebuild(text: str) -> Rebuilt:
     """The text in rows (one row per line, tab-separated), and the layout it came in."""
-    text = _strip_cell_bars(text)
+    from extractor.ingest import glued
+
+    text = _strip_cell_bars(glued.clean_web_copy(text))
     layout = detect(text)
+    if layout == "glued":
+        rows = [rows_text(glued.glued_rows(line)) if glued.is_glued(line) else line.strip()
+                for line in text.split("\n") if line.strip()]
+        return Rebuilt(layout, "\n".join(rows))
     if layout == "pipes":
         return Rebuilt(layout, _from_pipes(text))
     if layout == "spaced":
@@ -106,6 +113,10 @@ def detect(text: str) -> str:
     piped = sum(line.count("|") >= 2 for line in lines)
     if piped >= max(2, len(lines) // 4):
         return "pipes"
+    from extractor.ingest.glued import is_glued
+
+    if any(is_glued(line) for line in lines):
+        return "glued"
     spaced = sum(bool(_CELL_GAP.search(line.strip())) for line in lines)
     if spaced >= max(3, len(lines) * 3 // 10) and not any(_is_flat_line(line) for line in lines):
         return "spaced"

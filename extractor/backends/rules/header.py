@@ -72,7 +72,7 @@ def read_year(lines: Sequence[Line], prov: Provenance) -> int | None:
 def read_funds_unit(lines: Iterable[Line], prov: Provenance) -> str | None:
     for line in lines:
         for cell in line.cells:
-            match = _UNIT.search(cell.key)
+            match = _UNIT.search(simplified(cell.key))      # 預算執行情況(萬元) reads as 预算执行情况(万元)
             if match:
                 prov.add("funds_unit", cell)
                 return match.group(1) or match.group(2)
