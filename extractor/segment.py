@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
+from extractor.columns import ColumnMap, read_column_map
 from extractor.layout import Line
-from extractor.regions import is_table_head
-from extractor.spec import all_specs
+from extractor.regions import find_table_head, is_table_head
+from extractor.spec import all_specs, load_spec
 from extractor.textconv import simplified
 
 FormType = Literal["self_evaluation", "target_declaration"]
@@ -38,6 +40,19 @@ class FormBlock:
     @property
     def last_line(self) -> int:
         return self.lines[-1].number
+
+    @cached_property
+    def table_head(self) -> int | None:
+        """Index in ``lines`` of the indicator table's head row (None when OCR lost it): found once."""
+        return find_table_head(self.lines)
+
+    @cached_property
+    def head_columns(self) -> ColumnMap | None:
+        """The column roles its head row (and a sub-head row under it) names, by the form type's spec."""
+        at = self.table_head
+        if at is None:
+            return None
+        return read_column_map(self.lines[at], self.lines[at + 1:at + 2], load_spec(self.form_type))
 
 
 def is_project_name_row(line: Line) -> bool:

@@ -46,7 +46,7 @@ def validate_form(form: AnyForm, source: SourceText, *,
     check_foreign_text(form.model_dump(), source, result, texts)
     checks = [structure.check_hierarchy(form), structure.check_duplicates(form), structure.check_required(form),
               structure.check_completeness(form, regions), plausibility.check_year(form),
-              misread.check_misreads(form, source)]
+              misread.check_misreads(form, source, regions)]
     if isinstance(form, SelfEvaluationForm):
         checks += [arithmetic.check_self_evaluation(form), plausibility.check_self_evaluation_scale(form)]
     else:

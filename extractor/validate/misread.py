@@ -21,6 +21,7 @@ type's spec (:mod:`extractor.spec`), read from the head row the way the parser r
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from decimal import Decimal
 from typing import Iterable
 
@@ -28,7 +29,7 @@ from extractor.columns import read_column_map
 from extractor.framework import LEVEL1, LEVEL2, POINTS, resolve_label
 from extractor.layout import Cell
 from extractor.normalize import key, parse_number
-from extractor.regions import find_table_head
+from extractor.regions import FormRegions, find_table_head
 from extractor.spec import load_spec
 from extractor.validate.findings import Finding
 from extractor.validate.source import SourceText
@@ -38,6 +39,8 @@ AnyForm = SelfEvaluationForm | TargetDeclarationForm
 MISREAD_CODES = frozenset({"label_in_value", "points_in_value", "level_missing", "joined_cells",
                            "unexpected_column", "role_mismatch"})
 _LEVEL_NAMES = sorted(set(LEVEL1) | set(LEVEL2), key=len, reverse=True)
+_LEVEL_SET = frozenset(_LEVEL_NAMES)
+_ANY_LEVEL = re.compile("|".join(map(re.escape, _LEVEL_NAMES)))   # one scan says whether any is there
 _POINTS_INSIDE = re.compile(r"[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]")
 _SIGN_ONLY = re.compile(r"^[=≥≤<>≧≦＝＞＜%％]+$")
 _UNIT_ONLY = re.compile(r"^[(（][^()（）\d]{1,12}[)）]$|^[%％]$|^[^\d\s]{1,3}$")
@@ -47,11 +50,12 @@ _MAX_RUN = 6
 _SIGNED_NUMBER = re.compile(r"[=≥≤<>≧≦＝＞＜]\s*\d")
 
 
-def check_misreads(form: AnyForm, source: SourceText) -> Iterable[Finding]:
+def check_misreads(form: AnyForm, source: SourceText, regions: FormRegions | None = None) -> Iterable[Finding]:
+    """``regions`` (the form's regions in ``source``, if known) say where the table's head row is."""
     yield from _labels_and_points(form)
     yield from _missing_levels(form)
     yield from _joined_cells(form, source)
-    yield from _unexpected_columns(form, source)
+    yield from _unexpected_columns(form, source, regions)
     yield from _role_mismatches(form)
     if isinstance(form, SelfEvaluationForm):
         yield from _fund_role_mismatches(form)
@@ -66,7 +70,7 @@ def _labels_and_points(form: AnyForm) -> Iterable[Finding]:
                               "points text read into a value (a level label's points are not part of a name)", found=value)
         for field in _TEXT_FIELDS:
             value = key(getattr(row, field, None))
-            label = next((name for name in _LEVEL_NAMES if name in value), None)
+            label = next((name for name in _LEVEL_NAMES if name in value), None) if _ANY_LEVEL.search(value) else None
             if label:
                 yield Finding("label_in_value", "error", f"indicators[{i}].{field}",
                               f"the level label {label} read into a value", found=getattr(row, field))
@@ -83,18 +87,26 @@ def _missing_levels(form: AnyForm) -> Iterable[Finding]:
 def _joined_cells(form: AnyForm, source: SourceText) -> Iterable[Finding]:
     """A value equal to a run of neighbouring cells of one printed row that holds two or more
     substantial cells (a split 指标性质|指标值|度量单位 target is printed that way on purpose: bare
-    signs, numbers and units do not count)."""
+    signs, numbers and units do not count).
+
+    A run stops growing as soon as no value starts with its text (a sorted list and a bisection),
+    so each cell starts a run of one or two cells in practice: linear in the form's cells."""
     values: dict[str, list[str]] = {}
     for i, row in enumerate(form.indicators):
         for field in _TEXT_FIELDS + ("deviation_note",):
             if value := key(getattr(row, field, None)):
                 values.setdefault(value, []).append(f"indicators[{i}].{field}")
+    if not values:
+        return
+    ordered = sorted(values)
     for line in source.lines:
         cells = [c for c in line.cells if not _is_level_label(c)]
         for start in range(len(cells)):
             joined, substantial = "", 0
             for cell in cells[start:start + _MAX_RUN]:
                 joined += cell.key
+                if not _is_prefix(joined, ordered):
+                    break
                 substantial += _substantial(cell)
                 if substantial >= 2 and joined in values:
                     for path in values.pop(joined):
@@ -102,19 +114,26 @@ def _joined_cells(form: AnyForm, source: SourceText) -> Iterable[Finding]:
                                       found=joined, source_span=(cells[start].start, cell.end))
 
 
+def _is_prefix(text: str, ordered: list[str]) -> bool:
+    """Whether some string of ``ordered`` (sorted) starts with ``text``."""
+    at = bisect_left(ordered, text)
+    return at < len(ordered) and ordered[at].startswith(text)
+
+
 def _substantial(cell: Cell) -> bool:
     return not _SIGN_ONLY.match(cell.key) and not _UNIT_ONLY.match(cell.key) and parse_number(cell.text) is None
 
 
 def _is_level_label(cell: Cell) -> bool:
-    return POINTS.sub("", cell.key) in _LEVEL_NAMES
+    k = cell.key
+    return (POINTS.sub("", k) if "分" in k else k) in _LEVEL_SET
 
 
-def _unexpected_columns(form: AnyForm, source: SourceText) -> Iterable[Finding]:
+def _unexpected_columns(form: AnyForm, source: SourceText, regions: FormRegions | None = None) -> Iterable[Finding]:
     """Values in a field whose column a complete head row does not print. A head is complete when
     each of its cells names a known column and no row prints more cells than it has columns."""
     lines = source.lines
-    at = find_table_head(lines)
+    at = regions.head_at if regions is not None else find_table_head(lines)
     if at is None or not form.indicators:
         return
     spec = load_spec(form.form_type)
