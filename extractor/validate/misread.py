@@ -21,7 +21,6 @@ type's spec (:mod:`extractor.spec`), read from the head row the way the parser r
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from decimal import Decimal
 from typing import Iterable
 
@@ -87,10 +86,7 @@ def _missing_levels(form: AnyForm) -> Iterable[Finding]:
 def _joined_cells(form: AnyForm, source: SourceText) -> Iterable[Finding]:
     """A value equal to a run of neighbouring cells of one printed row that holds two or more
     substantial cells (a split 指标性质|指标值|度量单位 target is printed that way on purpose: bare
-    signs, numbers and units do not count).
-
-    A run stops growing as soon as no value starts with its text (a sorted list and a bisection),
-    so each cell starts a run of one or two cells in practice: linear in the form's cells."""
+    signs, numbers and units do not count). A run is at most ``_MAX_RUN`` cells: linear in the form."""
     values: dict[str, list[str]] = {}
     for i, row in enumerate(form.indicators):
         for field in _TEXT_FIELDS + ("deviation_note",):
@@ -98,26 +94,19 @@ def _joined_cells(form: AnyForm, source: SourceText) -> Iterable[Finding]:
                 values.setdefault(value, []).append(f"indicators[{i}].{field}")
     if not values:
         return
-    ordered = sorted(values)
     for line in source.lines:
+        if len(line.cells) < 2:
+            continue
         cells = [c for c in line.cells if not _is_level_label(c)]
-        for start in range(len(cells)):
-            joined, substantial = "", 0
-            for cell in cells[start:start + _MAX_RUN]:
-                joined += cell.key
-                if not _is_prefix(joined, ordered):
-                    break
-                substantial += _substantial(cell)
-                if substantial >= 2 and joined in values:
+        count = len(cells)
+        for start in range(count - 1):
+            joined = cells[start].key
+            for end in range(start + 1, min(start + _MAX_RUN, count)):
+                joined += cells[end].key
+                if joined in values and sum(_substantial(c) for c in cells[start:end + 1]) >= 2:
                     for path in values.pop(joined):
                         yield Finding("joined_cells", "error", path, "several cells' text read as one value",
-                                      found=joined, source_span=(cells[start].start, cell.end))
-
-
-def _is_prefix(text: str, ordered: list[str]) -> bool:
-    """Whether some string of ``ordered`` (sorted) starts with ``text``."""
-    at = bisect_left(ordered, text)
-    return at < len(ordered) and ordered[at].startswith(text)
+                                      found=joined, source_span=(cells[start].start, cells[end].end))
 
 
 def _substantial(cell: Cell) -> bool:
