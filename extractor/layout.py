@@ -6,6 +6,7 @@ can point back at where it was printed.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import NamedTuple
 
 from extractor.normalize import _SPACE_BETWEEN_CJK, _key, clean_text
@@ -41,33 +42,52 @@ class Line(NamedTuple):
 
 
 _new = tuple.__new__
-
-
-def _clean(part: str) -> str:
-    """:func:`~extractor.normalize.clean_text`, with the common cases (no tag, no inner space) cut short."""
-    if "<" in part:
-        return clean_text(part)
-    value = part.strip()
-    if " " in value or "\u3000" in value:
-        value = _SPACE_BETWEEN_CJK.sub("", value)
-    return value
+_nfkc = unicodedata.normalize
 
 
 def split_lines(text: str) -> list[Line]:
-    """Split a document into lines of non-empty cells with their source spans."""
+    """Split a document into lines of non-empty cells with their source spans.
+
+    A line without tags is NFKC-folded once, and each cell's key is taken from its part of the
+    folded line (NFKC leaves tabs, and a tab composes with nothing, so folding the line folds each
+    cell); a cell whose inner spaces were closed up, or that holds a tag, is keyed on its own."""
     lines: list[Line] = []
+    append = lines.append
     offset = 0
     for number, raw in enumerate(text.split("\n")):
+        if not raw or raw.isspace():
+            append(_new(Line, (number, offset, raw, ())))
+            offset += len(raw) + 1
+            continue
+        parts = raw.split("\t")
+        folded = None
+        if "<" not in raw:
+            folded = _nfkc("NFKC", raw).split("\t")
+            if len(folded) != len(parts):
+                folded = None
         cells = []
         pos = offset
-        for col, part in enumerate(raw.split("\t") if "\t" in raw else (raw,)):
+        for col, part in enumerate(parts):
             size = len(part)
             if size and not part.isspace():
-                value = _clean(part)
+                if "<" in part:
+                    value = clean_text(part)
+                    k = _key(value) if value else ""
+                else:
+                    value = part.strip()
+                    if " " in value or "\u3000" in value:
+                        closed = _SPACE_BETWEEN_CJK.sub("", value)
+                        if len(closed) != len(value):
+                            value, folded_part = closed, None
+                        else:
+                            folded_part = folded[col] if folded is not None else None
+                    else:
+                        folded_part = folded[col] if folded is not None else None
+                    k = "".join(folded_part.split()) if folded_part is not None else _key(value)
                 if value:
                     lead = size - len(part.lstrip())
-                    cells.append(_new(Cell, (col, value, _key(value), pos + lead, pos + len(part.rstrip()), number)))
+                    cells.append(_new(Cell, (col, value, k, pos + lead, pos + len(part.rstrip()), number)))
             pos += size + 1
-        lines.append(_new(Line, (number, offset, raw, tuple(cells))))
+        append(_new(Line, (number, offset, raw, tuple(cells))))
         offset += len(raw) + 1
     return lines
