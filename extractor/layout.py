@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from typing import NamedTuple
 
-from extractor.normalize import _SPACE_BETWEEN_CJK, _key, clean_text
+from extractor.normalize import _SPACE_BETWEEN_CJK, clean_text, key, remember_key
 
 
 class Cell(NamedTuple):
@@ -72,7 +72,7 @@ def split_lines(text: str) -> list[Line]:
             if size and not part.isspace():
                 if "<" in part:
                     value = clean_text(part)
-                    k = _key(value) if value else ""
+                    k = key(value)
                 else:
                     value = part.strip()
                     if " " in value or "\u3000" in value:
@@ -83,7 +83,7 @@ def split_lines(text: str) -> list[Line]:
                             folded_part = folded[col] if folded is not None else None
                     else:
                         folded_part = folded[col] if folded is not None else None
-                    k = "".join(folded_part.split()) if folded_part is not None else _key(value)
+                    k = remember_key(value, "".join(folded_part.split())) if folded_part is not None else key(value)
                 if value:
                     lead = size - len(part.lstrip())
                     cells.append(_new(Cell, (col, value, k, pos + lead, pos + len(part.rstrip()), number)))
