@@ -28,6 +28,7 @@ class Line(NamedTuple):
     start: int
     raw: str
     cells: tuple[Cell, ...]   # non-empty cells only
+    key: str = ""             # the cells' keys joined: the line's comparison form (titles, table heads)
 
     @property
     def is_blank(self) -> bool:
@@ -56,7 +57,7 @@ def split_lines(text: str) -> list[Line]:
     offset = 0
     for number, raw in enumerate(text.split("\n")):
         if not raw or raw.isspace():
-            append(_new(Line, (number, offset, raw, ())))
+            append(_new(Line, (number, offset, raw, (), "")))
             offset += len(raw) + 1
             continue
         parts = raw.split("\t")
@@ -88,6 +89,6 @@ def split_lines(text: str) -> list[Line]:
                     lead = size - len(part.lstrip())
                     cells.append(_new(Cell, (col, value, k, pos + lead, pos + len(part.rstrip()), number)))
             pos += size + 1
-        append(_new(Line, (number, offset, raw, tuple(cells))))
+        append(_new(Line, (number, offset, raw, tuple(cells), "".join([c.key for c in cells]))))
         offset += len(raw) + 1
     return lines

@@ -21,7 +21,7 @@ _TAIL = load_spec("self_evaluation").tail
 
 def is_table_head(line: Line) -> bool:
     """The indicator table's head row: it names the 三级指标 column (or its synonyms), or both levels."""
-    keys = simplified("".join(line.keys))
+    keys = simplified(line.key)
     if "三级指标" in keys or ("一级指标" in keys and "二级指标" in keys):
         return True
     if len(line.cells) >= 3 and all(_names_indicator_column(c.text) for c in line.cells):
@@ -29,8 +29,11 @@ def is_table_head(line: Line) -> bool:
     return len(line.cells) >= 2 and any(label in keys for label in _NAME_HEADS)
 
 
+_SPECS = all_specs()
+
+
 def _names_indicator_column(text: str) -> bool:
-    return parse_number(text) is None and any(spec.indicator_role(text) for spec in all_specs())
+    return parse_number(text) is None and any(spec.indicator_role(text) for spec in _SPECS)
 
 
 def _starts_with(line: Line, labels: tuple[str, ...]) -> bool:

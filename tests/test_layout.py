@@ -27,3 +27,20 @@ def test_every_cell_key_is_the_key_of_its_text_and_its_span_prints_it():
                 assert cell.key == key(cell.text), (cell, line.raw)
                 assert text[cell.start:cell.end].strip() == text[cell.start:cell.end]
                 assert cell.text and cell.key is not None
+
+
+def test_lines_simplified_in_one_conversion_read_as_each_alone(cases):
+    """textconv.prime converts a document's lines at once; each must come back as it would alone
+    (Traditional phrases such as 反覆 that convert only as a whole included)."""
+    from extractor import textconv
+
+    texts = ["反覆", "覆", "乾淨", "乾隆", "甚麼", "財政項目支出績效自評表", "三級指標", "項目名稱：", "手錶", "ascii"]
+    for case in cases:
+        texts += [line.key for line in split_lines(case.text_path.read_text(encoding="utf-8"))]
+    textconv.simplified.cache_clear()
+    textconv.prime(texts)
+    assert all(t in textconv._CACHE for t in texts if not t.isascii())     # converted in the one call
+    primed = {t: textconv.simplified(t) for t in texts}
+    alone = {t: (t if t.isascii() else textconv._CONVERTER.convert(t)) for t in texts}
+    assert primed == alone
+    assert primed["反覆"] == "反复" and primed["三級指標"] == "三级指标"
