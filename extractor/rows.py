@@ -109,9 +109,9 @@ def _continues_label(cell: Cell, state: LabelState) -> bool:
 
 
 def find_score_anchor(cells: Sequence[Cell]) -> int | None:
-    """Index of the 分值 cell: the last two adjacent plain numbers of the row."""
-    for i in range(len(cells) - 2, -1, -1):
-        if is_number_cell(cells[i]) and is_number_cell(cells[i + 1]):
-            if not any(is_number_cell(c) for c in cells[i + 2:]):
-                return i
+    """Index of the 分值 cell: the last two adjacent plain numbers of the row (the last number of
+    the row and the cell before it, when that is a number too)."""
+    for i in range(len(cells) - 1, 0, -1):
+        if parse_number(cells[i].text) is not None:
+            return i - 1 if parse_number(cells[i - 1].text) is not None else None
     return None

@@ -129,6 +129,10 @@ def ground_form(form_data: dict[str, Any], source: SourceText, result: FormValid
     for path, value in leaves(form_data):
         spans = provenance.get(path)
         if spans:
+            if len(spans) == 1 and type(value) is str and document[spans[0][0]:spans[0][1]] == value:
+                spans_out[path] = [spans[0]]        # the common case, confirm's first: one cell, printed as is
+                alignment[path] = "exact"
+                continue
             confirmed = confirm(path, value, spans, document)
             if confirmed is not None:
                 spans_out[path] = list(confirmed.spans)

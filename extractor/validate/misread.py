@@ -39,7 +39,8 @@ MISREAD_CODES = frozenset({"label_in_value", "points_in_value", "level_missing",
                            "unexpected_column", "role_mismatch"})
 _LEVEL_NAMES = sorted(set(LEVEL1) | set(LEVEL2), key=len, reverse=True)
 _LEVEL_SET = frozenset(_LEVEL_NAMES)
-_ANY_LEVEL = re.compile("|".join(map(re.escape, _LEVEL_NAMES)))   # one scan says whether any is there
+# A part every level name holds (指标): a value without it holds none of them (else: "", always there).
+_LEVEL_PART = "指标" if all("指标" in name for name in _LEVEL_NAMES) else ""
 _POINTS_INSIDE = re.compile(r"[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]")
 _SIGN_ONLY = re.compile(r"^[=≥≤<>≧≦＝＞＜%％]+$")
 _UNIT_ONLY = re.compile(r"^[(（][^()（）\d]{1,12}[)）]$|^[%％]$|^[^\d\s]{1,3}$")
@@ -64,12 +65,12 @@ def _labels_and_points(form: AnyForm) -> Iterable[Finding]:
     for i, row in enumerate(form.indicators):
         for field in ("level1", "level2", "name"):
             value = getattr(row, field)
-            if value and _POINTS_INSIDE.search(key(value)):
+            if value and "分" in (k := key(value)) and _POINTS_INSIDE.search(k):
                 yield Finding("points_in_value", "error", f"indicators[{i}].{field}",
                               "points text read into a value (a level label's points are not part of a name)", found=value)
         for field in _TEXT_FIELDS:
             value = key(getattr(row, field, None))
-            label = next((name for name in _LEVEL_NAMES if name in value), None) if _ANY_LEVEL.search(value) else None
+            label = next((name for name in _LEVEL_NAMES if name in value), None) if _LEVEL_PART in value else None
             if label:
                 yield Finding("label_in_value", "error", f"indicators[{i}].{field}",
                               f"the level label {label} read into a value", found=getattr(row, field))
