@@ -90,7 +90,7 @@ def is_year_line(line: Line) -> bool:
 
 def split_forms(lines: list[Line]) -> list[FormBlock]:
     """Cut the document at each 项目名称 row, and at each title not followed by one."""
-    prime(line.key for line in lines)       # every line's Simplified form, in one conversion
+    prime(_texts_to_simplify(lines))       # in one conversion, not one per line and per label
     titles = {line.number: title_type(line) for line in lines}
     starts = []
     floor = 0
@@ -111,6 +111,17 @@ def split_forms(lines: list[Line]) -> list[FormBlock]:
             form_type = next((t for t in found if t), None) or classify(block_lines)
             blocks.append(FormBlock(form_type, block_lines, any(found[:6])))  # type: ignore[arg-type]
     return blocks
+
+
+def _texts_to_simplify(lines: list[Line]):
+    """What titles, table heads and label lookups read in Simplified characters: each line's key, and
+    each cell's key with and without its trailing colon."""
+    for line in lines:
+        if line.cells:
+            yield line.key
+            for cell in line.cells:
+                yield cell.key
+                yield cell.key.rstrip(":：")
 
 
 def _anchors(lines: list[Line], titles: dict[int, str | None]) -> list[int]:
