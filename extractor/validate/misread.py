@@ -21,6 +21,7 @@ type's spec (:mod:`extractor.spec`), read from the head row the way the parser r
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from decimal import Decimal
 from typing import Iterable
 
@@ -89,16 +90,20 @@ def _joined_cells(form: AnyForm, source: SourceText) -> Iterable[Finding]:
     substantial cells (a split 指标性质|指标值|度量单位 target is printed that way on purpose: bare
     signs, numbers and units do not count). A run is at most ``_MAX_RUN`` cells: linear in the form."""
     values: dict[str, list[str]] = {}
+    if not form.indicators:
+        return
+    fields = [f for f in _TEXT_FIELDS + ("deviation_note",) if f in type(form.indicators[0]).model_fields]
     for i, row in enumerate(form.indicators):
-        for field in _TEXT_FIELDS + ("deviation_note",):
-            if value := key(getattr(row, field, None)):
+        for field in fields:
+            if value := key(getattr(row, field)):
                 values.setdefault(value, []).append(f"indicators[{i}].{field}")
     if not values:
         return
+    ordered = sorted(values)
     for line in source.lines:
         if len(line.cells) < 2:
             continue
-        cells = [c for c in line.cells if not _is_level_label(c)]
+        cells = [c for c in line.cells if c.key not in _LEVEL_SET and not ("分" in c.key and _is_level_label(c))]
         count = len(cells)
         for start in range(count - 1):
             joined = cells[start].key
@@ -108,6 +113,9 @@ def _joined_cells(form: AnyForm, source: SourceText) -> Iterable[Finding]:
                     for path in values.pop(joined):
                         yield Finding("joined_cells", "error", path, "several cells' text read as one value",
                                       found=joined, source_span=(cells[start].start, cells[end].end))
+                at = bisect_left(ordered, joined)
+                if at == len(ordered) or not ordered[at].startswith(joined):
+                    break               # no value starts with the run: a longer run cannot be one
 
 
 def _substantial(cell: Cell) -> bool:
