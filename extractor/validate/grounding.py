@@ -56,7 +56,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _number_status(printed: str) -> str:
-    plain = "," not in printed and "，" not in printed and unicodedata.normalize("NFKC", printed) == printed
+    plain = "," not in printed and "，" not in printed and unicodedata.is_normalized("NFKC", printed)
     return "exact" if plain else "normalized"
 
 
@@ -129,10 +129,14 @@ def ground_form(form_data: dict[str, Any], source: SourceText, result: FormValid
     for path, value in leaves(form_data):
         spans = provenance.get(path)
         if spans:
-            if len(spans) == 1 and type(value) is str and document[spans[0][0]:spans[0][1]] == value:
-                spans_out[path] = [spans[0]]        # the common case, confirm's first: one cell, printed as is
-                alignment[path] = "exact"
-                continue
+            if len(spans) == 1:     # the common cases of confirm, inline: one cell that prints the value
+                printed = document[spans[0][0]:spans[0][1]]
+                if type(value) is str and printed == value:
+                    spans_out[path], alignment[path] = [spans[0]], "exact"
+                    continue
+                if type(value) is Decimal and parse_number(printed) == value:
+                    spans_out[path], alignment[path] = [spans[0]], _number_status(printed.strip())
+                    continue
             confirmed = confirm(path, value, spans, document)
             if confirmed is not None:
                 spans_out[path] = list(confirmed.spans)

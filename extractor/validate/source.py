@@ -58,6 +58,7 @@ class SourceText:
     def _index(self) -> None:
         self.split_steps = 0
         self.search_cut: set[str] = set()          # keys whose split search hit the step limit
+        self._found: dict[str, Match] = {}
 
     @cached_property
     def cells(self) -> list[Cell]:
@@ -114,6 +115,16 @@ class SourceText:
         return tokens
 
     def find_text(self, value: str) -> Match | None:
+        """Where the text is printed; a value asked again (a level printed on many rows) is looked
+        up once (not a split match: that search draws on the source's step budget each time)."""
+        found = self._found.get(value)
+        if found is None:
+            found = self._find_text(value)
+            if found is not None and found.status != "split":
+                self._found[value] = found
+        return found
+
+    def _find_text(self, value: str) -> Match | None:
         k = key(value)
         if not k:
             return None
