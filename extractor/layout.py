@@ -9,7 +9,8 @@ from __future__ import annotations
 import unicodedata
 from typing import NamedTuple
 
-from extractor.normalize import _SPACE_BETWEEN_CJK, clean_text, key, remember_key
+from extractor import normalize
+from extractor.normalize import _SPACE_BETWEEN_CJK, clean_text, key
 
 
 class Cell(NamedTuple):
@@ -49,26 +50,24 @@ _nfkc = unicodedata.normalize
 def split_lines(text: str) -> list[Line]:
     """Split a document into lines of non-empty cells with their source spans.
 
-    A line without tags is NFKC-folded once, and each cell's key is taken from its part of the
-    folded line (NFKC leaves tabs, and a tab composes with nothing, so folding the line folds each
-    cell); a cell whose inner spaces were closed up, or that holds a tag, is keyed on its own."""
+    Each cell's key is :func:`~extractor.normalize.key` of its text, computed inline (NFKC, no
+    whitespace) and recorded in the key index, so that later lookups of the same text find it."""
     lines: list[Line] = []
     append = lines.append
+    keys = normalize.key_index()
+    known = keys.get
     offset = 0
     for number, raw in enumerate(text.split("\n")):
         if not raw or raw.isspace():
             append(_new(Line, (number, offset, raw, (), "")))
             offset += len(raw) + 1
             continue
-        parts = raw.split("\t")
-        folded = None
-        if "<" not in raw:
-            folded = _nfkc("NFKC", raw).split("\t")
-            if len(folded) != len(parts):
-                folded = None
+        if len(keys) >= normalize._KEYS_MAX:
+            keys.clear()
         cells = []
+        line_key = []
         pos = offset
-        for col, part in enumerate(parts):
+        for col, part in enumerate(raw.split("\t")):
             size = len(part)
             if size and not part.isspace():
                 if "<" in part:
@@ -77,18 +76,19 @@ def split_lines(text: str) -> list[Line]:
                 else:
                     value = part.strip()
                     if " " in value or "\u3000" in value:
-                        closed = _SPACE_BETWEEN_CJK.sub("", value)
-                        if len(closed) != len(value):
-                            value, folded_part = closed, None
-                        else:
-                            folded_part = folded[col] if folded is not None else None
-                    else:
-                        folded_part = folded[col] if folded is not None else None
-                    k = remember_key(value, "".join(folded_part.split())) if folded_part is not None else key(value)
+                        value = _SPACE_BETWEEN_CJK.sub("", value)
+                    k = known(value)
+                    if k is None:
+                        k = _nfkc("NFKC", value)
+                        if not k.isalnum():
+                            k = "".join(k.split())
+                        keys[value] = k
                 if value:
-                    lead = size - len(part.lstrip())
-                    cells.append(_new(Cell, (col, value, k, pos + lead, pos + len(part.rstrip()), number)))
+                    start = pos if not part[0].isspace() else pos + size - len(part.lstrip())
+                    end = pos + size if not part[-1].isspace() else pos + len(part.rstrip())
+                    cells.append(_new(Cell, (col, value, k, start, end, number)))
+                    line_key.append(k)
             pos += size + 1
-        append(_new(Line, (number, offset, raw, tuple(cells), "".join([c.key for c in cells]))))
+        append(_new(Line, (number, offset, raw, tuple(cells), "".join(line_key))))
         offset += len(raw) + 1
     return lines

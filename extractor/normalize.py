@@ -65,11 +65,16 @@ def _key(text: str) -> str:
 
 
 def remember_key(text: str, k: str) -> str:
-    """Record ``k`` as the key of ``text`` (the layout step derives cells' keys from folded lines)."""
     if len(_KEYS) >= _KEYS_MAX:
         _KEYS.clear()
     _KEYS[text] = k
     return k
+
+
+def key_index() -> dict[str, str]:
+    """The text → key dict itself, for the layout step to record the keys it derives from folded
+    lines (it empties it when full, as :func:`remember_key` does)."""
+    return _KEYS
 
 
 _key.cache_clear = _KEYS.clear  # type: ignore[attr-defined]   # the benchmarks' reset between documents

@@ -1,12 +1,12 @@
-"""The layout step: every cell's comparison key is the one ``normalize.key`` gives its text,
-however the line is folded for speed."""
+"""The layout step: every cell's comparison key is the one ``normalize.key`` gives its text
+(the layout computes it inline, for speed); a document's lines simplified at once read as each alone."""
 
 import random
 
 from extractor.layout import split_lines
 from extractor.normalize import key
 
-# Characters where folding a whole line and folding one cell could part ways: combining marks,
+# Characters where a shortcut in computing a key could part from normalize.key: combining marks,
 # half-width katakana and their voiced marks, ideographic and no-break spaces, full-width forms,
 # characters NFKC expands (㍿, ﬁ), tags, CJK with the spaces OCR puts inside it.
 ALPHABET = ["项", "目", "名", "称", "Ａ", "１", "２", "。", " ", "\u3000", "\xa0", "\u0301", "\u302a", "ｶ", "ﾞ", "ﾟ",
