@@ -113,15 +113,20 @@ def split_forms(lines: list[Line]) -> list[FormBlock]:
     return blocks
 
 
-def _texts_to_simplify(lines: list[Line]):
+def _texts_to_simplify(lines: list[Line]) -> set[str]:
     """What titles, table heads and label lookups read in Simplified characters: each line's key, and
-    each cell's key with and without its trailing colon."""
+    each cell's key with and without its trailing colon (ASCII needs no conversion)."""
+    texts: set[str] = set()
     for line in lines:
-        if line.cells:
-            yield line.key
+        if not line.key.isascii():
+            texts.add(line.key)
             for cell in line.cells:
-                yield cell.key
-                yield cell.key.rstrip(":：")
+                k = cell.key
+                if not k.isascii():
+                    texts.add(k)
+                    if k[-1] in ":：":
+                        texts.add(k.rstrip(":："))
+    return texts
 
 
 def _anchors(lines: list[Line], titles: dict[int, str | None]) -> list[int]:
