@@ -49,6 +49,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 _INSTRUCTION_CHARS = frozenset("为成忽视会提模助你输") | frozenset(string.ascii_letters) | frozenset("\u0130\u0131\u017f\u212a")
 _OTHER_SCRIPT = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f"
                            r"\u3040-\u30ff\u1100-\u11ff\uac00-\ud7af]")
+_LETTER = re.compile(_LATIN.pattern[:-1] + _OTHER_SCRIPT.pattern[1:])   # either: without one, no script test
 
 
 def foreign_reason(line: Line) -> str | None:
@@ -56,10 +57,10 @@ def foreign_reason(line: Line) -> str | None:
 
     The cheap tests go first (counts of letters, the cells); the form's labels are counted only
     for a line that would otherwise be foreign."""
-    text = " ".join(c.text for c in line.cells)
+    text = " ".join([c.text for c in line.cells])
     if not text:
         return None
-    reason = _script_reason(text)
+    reason = _script_reason(text) if _LETTER.search(text) else None
     if reason is None:
         if len(line.cells) > FREE_LINE_CELLS:
             return None
