@@ -24,9 +24,10 @@ def is_table_head(line: Line) -> bool:
     keys = simplified(line.key)
     if "三级指标" in keys or ("一级指标" in keys and "二级指标" in keys):
         return True
-    if len(line.cells) >= 3 and all(_names_indicator_column(c.text) for c in line.cells):
-        return True    # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位)
-    return len(line.cells) >= 2 and any(label in keys for label in _NAME_HEADS)
+    if len(line.cells) >= 2 and any(label in keys for label in _NAME_HEADS):
+        return True
+    # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位)
+    return len(line.cells) >= 3 and all(_names_indicator_column(c.text) for c in line.cells)
 
 
 _SPECS = all_specs()

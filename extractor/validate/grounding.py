@@ -36,12 +36,15 @@ def leaves(form_data: dict[str, Any], prefix: str = "", *, include_null: bool = 
 
 def _collect(data: dict[str, Any], prefix: str, include_null: bool, found: list[tuple[str, Any]]) -> None:
     for name, value in data.items():
-        path = f"{prefix}.{name}" if prefix else name
-        if (value is None and not include_null) or path in _SKIPPED:
+        if value is None and not include_null:
             continue
-        if isinstance(value, dict):
+        path = f"{prefix}.{name}" if prefix else name
+        if path in _SKIPPED:
+            continue
+        kind = type(value)
+        if kind is dict or (kind is not list and isinstance(value, dict)):
             _collect(value, path, include_null, found)
-        elif isinstance(value, list):
+        elif kind is list or isinstance(value, list):
             for i, item in enumerate(value):
                 _collect(item, f"{path}[{i}]", include_null, found)
         else:
