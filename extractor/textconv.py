@@ -30,8 +30,9 @@ def prime(texts: Iterable[str]) -> None:
         return
     converted = _CONVERTER.convert("\n".join(todo)).split("\n")
     if len(converted) == len(todo):
-        for text, simple in zip(todo, converted):
-            _remember(text, simple)
+        if len(_CACHE) + len(todo) > _CACHE_MAX:
+            _CACHE.clear()      # room for the whole document first: none of its texts is dropped while it is read
+        _CACHE.update(zip(todo, converted))
 
 
 def _remember(text: str, simple: str) -> str:
