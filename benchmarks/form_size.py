@@ -18,7 +18,7 @@ import time
 from decimal import Decimal
 
 from eval.synthetic import grade_of, print_self_evaluation, self_evaluation, vocabulary
-from extractor import normalize
+from benchmarks.throughput import clear_caches
 from extractor.backends.rules import RulesBackend
 from extractor.pipeline import extract_text
 from extractor.settings import Settings
@@ -47,8 +47,7 @@ def best_time(texts: list[str], rounds: int, backend: RulesBackend, settings: Se
     for _ in range(rounds):
         started = time.perf_counter()
         for text in texts:
-            normalize._key.cache_clear()
-            normalize._parse_number.cache_clear()
+            clear_caches()
             extract_text(text, backend=backend, settings=settings)
         best = min(best, time.perf_counter() - started)
     return best

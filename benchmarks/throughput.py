@@ -5,7 +5,7 @@
 Texts are read once; the timed loop is the library call ``extract_text`` (layout,
 segmentation, rules backend, schema validation, validators;
 ``--no-validate`` for the parser alone). Normalisation caches are cleared before each
-document, so repeated texts are not flattered.. Run it pinned to one core for the
+document, so repeated texts are not flattered. Run it pinned to one core for the
 figure the README quotes: ``taskset -c 0 python -m benchmarks.throughput``.
 """
 
@@ -16,15 +16,19 @@ import json
 import time
 
 from eval.dataset import load_cases
-from extractor import normalize
+from extractor import normalize, spec, textconv
 from extractor.backends.rules import RulesBackend
 from extractor.settings import Settings
 from extractor.pipeline import extract_text
 
 
 def clear_caches() -> None:
+    """Every cache keyed by a document's text: keys, numbers, Simplified forms, label → role matches.
+    (What is derived from the specs and the vocabulary once per process stays, as in a batch worker.)"""
     normalize._key.cache_clear()
     normalize._parse_number.cache_clear()
+    textconv.simplified.cache_clear()
+    spec._MATCHES.clear()
 
 
 def measure(seconds: float, validate: bool = True) -> dict[str, float]:

@@ -18,7 +18,7 @@ import argparse
 import json
 import time
 
-from extractor import normalize
+from benchmarks.throughput import clear_caches
 from extractor.layout import split_lines
 from extractor.pipeline import extract_text
 from extractor.segment import split_forms
@@ -49,8 +49,7 @@ def form_text(n: int, rows: int) -> str:
 def _best(fn, repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
-        normalize._key.cache_clear()
-        normalize._parse_number.cache_clear()
+        clear_caches()
         started = time.process_time()        # CPU time: other processes' turns on a shared machine do not count
         fn()
         best = min(best, time.process_time() - started)

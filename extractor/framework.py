@@ -39,7 +39,14 @@ POINTS = re.compile(r"[(（]?\s*\d+(?:\.\d+)?\s*分\s*[)）]?$")
 
 def strip_points(text: str) -> str:
     """A level label without the points printed in it (``产出指标(50分)`` → ``产出指标``)."""
-    k = simplified(key(text).rstrip(":："))
+    return _strip_points(key(text))
+
+
+def _strip_points(k: str) -> str:
+    """:func:`strip_points` of a text's key."""
+    k = simplified(k.rstrip(":："))
+    if "分" not in k:      # what POINTS needs: the regex is slow to fail on every cell of a table
+        return k
     stripped = POINTS.sub("", k)
     return stripped if stripped != k and stripped in _ALL else k
 
@@ -59,11 +66,15 @@ def resolve_label(text: str, level1_hint: str | None = None) -> Label | None:
     Full names win; a fragment such as ``经济`` is resolved with ``level1_hint`` (the
     level-1 name on the same row or carried from above).
     """
-    k = strip_points(text)
-    if k in FRAMEWORK:
-        return Label(1, k)
-    if k in PARENTS:
-        return Label(2, k)
+    return resolve_key(key(text), level1_hint)
+
+
+def resolve_key(text_key: str, level1_hint: str | None = None) -> Label | None:
+    """:func:`resolve_label` of a text's key (a cell's ``key``)."""
+    k = _strip_points(text_key)
+    full = _FULL_LABELS.get(k)
+    if full is not None:
+        return full
     if k not in _PREFIXES:
         return None
     level1 = [name for name in LEVEL1 if name.startswith(k)]
@@ -81,6 +92,10 @@ def resolve_label(text: str, level1_hint: str | None = None) -> Label | None:
     return None
 
 
+# The labels of full names, made once (a label is immutable): level 1 first, as resolve_label reads them.
+_FULL_LABELS = {**{name: Label(2, name) for name in PARENTS}, **{name: Label(1, name) for name in FRAMEWORK}}
+
+
 def is_suffix_fragment(text: str) -> bool:
     """The tail of a label split over two lines (``指标``, ``标``, ``度指标``)."""
     return key(text) in _SUFFIXES
@@ -88,6 +103,16 @@ def is_suffix_fragment(text: str) -> bool:
 
 def is_section_label(text: str) -> bool:
     return key(text) in SECTION_LABELS
+
+
+def is_suffix_key(k: str) -> bool:
+    """:func:`is_suffix_fragment` of a text's key."""
+    return k in _SUFFIXES
+
+
+def is_section_key(k: str) -> bool:
+    """:func:`is_section_label` of a text's key."""
+    return k in SECTION_LABELS
 
 
 def parent_of(level2: str | None, level1_hint: str | None = None) -> str | None:

@@ -6,9 +6,11 @@ can point back at where it was printed.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import NamedTuple
 
-from extractor.normalize import _SPACE_BETWEEN_CJK, _key, clean_text
+from extractor import normalize
+from extractor.normalize import _SPACE_BETWEEN_CJK, clean_text, key
 
 
 class Cell(NamedTuple):
@@ -27,6 +29,7 @@ class Line(NamedTuple):
     start: int
     raw: str
     cells: tuple[Cell, ...]   # non-empty cells only
+    key: str = ""             # the cells' keys joined: the line's comparison form (titles, table heads)
 
     @property
     def is_blank(self) -> bool:
@@ -41,33 +44,51 @@ class Line(NamedTuple):
 
 
 _new = tuple.__new__
-
-
-def _clean(part: str) -> str:
-    """:func:`~extractor.normalize.clean_text`, with the common cases (no tag, no inner space) cut short."""
-    if "<" in part:
-        return clean_text(part)
-    value = part.strip()
-    if " " in value or "\u3000" in value:
-        value = _SPACE_BETWEEN_CJK.sub("", value)
-    return value
+_nfkc = unicodedata.normalize
 
 
 def split_lines(text: str) -> list[Line]:
-    """Split a document into lines of non-empty cells with their source spans."""
+    """Split a document into lines of non-empty cells with their source spans.
+
+    Each cell's key is :func:`~extractor.normalize.key` of its text, computed inline (NFKC, no
+    whitespace) and recorded in the key index, so that later lookups of the same text find it."""
     lines: list[Line] = []
+    append = lines.append
+    keys = normalize.key_index()
+    known = keys.get
     offset = 0
     for number, raw in enumerate(text.split("\n")):
+        if not raw or raw.isspace():
+            append(_new(Line, (number, offset, raw, (), "")))
+            offset += len(raw) + 1
+            continue
+        if len(keys) >= normalize._KEYS_MAX:
+            keys.clear()
         cells = []
+        line_key = []
         pos = offset
-        for col, part in enumerate(raw.split("\t") if "\t" in raw else (raw,)):
+        for col, part in enumerate(raw.split("\t")):
             size = len(part)
             if size and not part.isspace():
-                value = _clean(part)
+                if "<" in part:
+                    value = clean_text(part)
+                    k = key(value)
+                else:
+                    value = part.strip()
+                    if " " in value or "\u3000" in value:
+                        value = _SPACE_BETWEEN_CJK.sub("", value)
+                    k = known(value)
+                    if k is None:
+                        k = _nfkc("NFKC", value)
+                        if not k.isalnum():
+                            k = "".join(k.split())
+                        keys[value] = k
                 if value:
-                    lead = size - len(part.lstrip())
-                    cells.append(_new(Cell, (col, value, _key(value), pos + lead, pos + len(part.rstrip()), number)))
+                    start = pos if not part[0].isspace() else pos + size - len(part.lstrip())
+                    end = pos + size if not part[-1].isspace() else pos + len(part.rstrip())
+                    cells.append(_new(Cell, (col, value, k, start, end, number)))
+                    line_key.append(k)
             pos += size + 1
-        lines.append(_new(Line, (number, offset, raw, tuple(cells))))
+        append(_new(Line, (number, offset, raw, tuple(cells), "".join(line_key))))
         offset += len(raw) + 1
     return lines

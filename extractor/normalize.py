@@ -48,16 +48,36 @@ def clean_text(text: str) -> str:
     return _SPACE_BETWEEN_CJK.sub("", text)
 
 
+_KEYS: dict[str, str] = {}      # text → key: the layout step fills it with every cell's key
+_KEYS_MAX = 1 << 16
+
+
 def key(text: str | None) -> str:
     """Comparison form: NFKC, no HTML tags, no whitespace."""
     if not text:
         return ""
-    return _key(text)
+    found = _KEYS.get(text)
+    return found if found is not None else _key(text)
 
 
-@lru_cache(maxsize=1 << 16)
 def _key(text: str) -> str:
-    return _WS.sub("", unicodedata.normalize("NFKC", strip_tags(text)))
+    return remember_key(text, _WS.sub("", unicodedata.normalize("NFKC", strip_tags(text))))
+
+
+def remember_key(text: str, k: str) -> str:
+    if len(_KEYS) >= _KEYS_MAX:
+        _KEYS.clear()
+    _KEYS[text] = k
+    return k
+
+
+def key_index() -> dict[str, str]:
+    """The text → key dict itself, for the layout step to record the keys it derives from folded
+    lines (it empties it when full, as :func:`remember_key` does)."""
+    return _KEYS
+
+
+_key.cache_clear = _KEYS.clear  # type: ignore[attr-defined]   # the benchmarks' reset between documents
 
 
 def is_placeholder(text: str) -> bool:

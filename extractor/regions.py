@@ -21,16 +21,20 @@ _TAIL = load_spec("self_evaluation").tail
 
 def is_table_head(line: Line) -> bool:
     """The indicator table's head row: it names the 三级指标 column (or its synonyms), or both levels."""
-    keys = simplified("".join(line.keys))
+    keys = simplified(line.key)
     if "三级指标" in keys or ("一级指标" in keys and "二级指标" in keys):
         return True
-    if len(line.cells) >= 3 and all(_names_indicator_column(c.text) for c in line.cells):
-        return True    # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位)
-    return len(line.cells) >= 2 and any(label in keys for label in _NAME_HEADS)
+    if len(line.cells) >= 2 and any(label in keys for label in _NAME_HEADS):
+        return True
+    # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位)
+    return len(line.cells) >= 3 and all(_names_indicator_column(c.text) for c in line.cells)
+
+
+_SPECS = all_specs()
 
 
 def _names_indicator_column(text: str) -> bool:
-    return parse_number(text) is None and any(spec.indicator_role(text) for spec in all_specs())
+    return parse_number(text) is None and any(spec.indicator_role(text) for spec in _SPECS)
 
 
 def _starts_with(line: Line, labels: tuple[str, ...]) -> bool:
@@ -69,7 +73,11 @@ def split_at_table(lines: Sequence[Line]) -> tuple[Sequence[Line], Sequence[Line
 
     Without a head row (lost by OCR) the table starts at the first row led by a level-1 label.
     """
-    i = find_table_head(lines)
+    return split_at_head(lines, find_table_head(lines))
+
+
+def split_at_head(lines: Sequence[Line], i: int | None) -> tuple[Sequence[Line], Sequence[Line]]:
+    """:func:`split_at_table` where the head row's index (or None: lost) is already known."""
     if i is not None:       # a head row repeated over a later block (年度绩效目标2 | 一级指标 …) is no row
         return lines[:i], [line for line in _until_trailer(lines[i + 1:]) if not is_table_head(line)]
     for i, line in enumerate(lines):
@@ -112,18 +120,25 @@ class FormRegions:
     head: Sequence[Line]
     table: Sequence[Line]
     tail: Sequence[Line] = ()
+    head_at: int | None = None     # index of the table's head row in the form's lines (None: not found)
 
     def get(self, name: str) -> Sequence[Line]:
         return getattr(self, name)
 
 
-def form_regions(lines: Sequence[Line], self_evaluation: bool, fund_weight=None, *,
+FIND = object()   # form_regions' ``head_at`` when the caller has not looked for the head row
+
+
+def form_regions(lines: Sequence[Line], self_evaluation: bool, fund_weight=None, *, head_at=FIND,
                  at_table: tuple[Sequence[Line], Sequence[Line]] | None = None) -> FormRegions:
     """The one place a form is split into regions, for the parser, the validators and re-validation.
 
     ``fund_weight`` (the 资金 row's 分数) helps recognise a 总分 row that lost its label;
-    ``at_table`` is the head/table split when the caller already made it.
+    ``head_at`` is the table head row's index (None: lost) and ``at_table`` the head/table split,
+    when the caller already found them.
     """
-    head, table = at_table if at_table is not None else split_at_table(lines)
+    if head_at is FIND:
+        head_at = find_table_head(lines)
+    head, table = at_table if at_table is not None else split_at_head(lines, head_at)
     rows, tail = split_self_evaluation_tail(table, fund_weight) if self_evaluation else (table, ())
-    return FormRegions(head, rows, tail)
+    return FormRegions(head, rows, tail, head_at)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from extractor.framework import OLDER_LEVEL2, Label, allowed_parents, is_section_label, is_suffix_fragment, resolve_label
+from extractor.framework import OLDER_LEVEL2, Label, allowed_parents, is_section_key, is_suffix_key, resolve_key
 from extractor.layout import Cell
 from extractor.normalize import parse_number
 
@@ -83,15 +83,20 @@ def peel_labels(cells: Sequence[Cell], state: LabelState) -> tuple[list[Label], 
     i = 0
     while i < len(cells):
         cell = cells[i]
-        if i == 0 and is_suffix_fragment(cell.text):
+        k = cell.key        # key(cell.text): the framework's tests below read keys
+        if i == 0 and is_suffix_key(k):
             continuation = True
         elif continuation and _continues_label(cell, state):
             pass
-        elif is_section_label(cell.text) and not labels:
+        elif not labels and is_section_key(k):
             pass
         else:
-            hint = next((l.name for l in labels if l.level == 1), state.level1)
-            label = resolve_label(cell.text, hint)
+            hint = state.level1
+            for l in labels:
+                if l.level == 1:
+                    hint = l.name
+                    break
+            label = resolve_key(k, hint)
             if label is None:
                 break
             label = _as_level2(label, cell, labels, state)
@@ -105,13 +110,13 @@ def peel_labels(cells: Sequence[Cell], state: LabelState) -> tuple[list[Label], 
 
 def _continues_label(cell: Cell, state: LabelState) -> bool:
     k = cell.key
-    return is_suffix_fragment(cell.text) or any(name and name.endswith(k) for name in (state.level1, state.level2))
+    return is_suffix_key(k) or any(name and name.endswith(k) for name in (state.level1, state.level2))
 
 
 def find_score_anchor(cells: Sequence[Cell]) -> int | None:
-    """Index of the 分值 cell: the last two adjacent plain numbers of the row."""
-    for i in range(len(cells) - 2, -1, -1):
-        if is_number_cell(cells[i]) and is_number_cell(cells[i + 1]):
-            if not any(is_number_cell(c) for c in cells[i + 2:]):
-                return i
+    """Index of the 分值 cell: the last two adjacent plain numbers of the row (the last number of
+    the row and the cell before it, when that is a number too)."""
+    for i in range(len(cells) - 1, 0, -1):
+        if parse_number(cells[i].text) is not None:
+            return i - 1 if parse_number(cells[i - 1].text) is not None else None
     return None

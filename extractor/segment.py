@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
+from extractor.columns import ColumnMap, read_column_map
 from extractor.layout import Line
-from extractor.regions import is_table_head
-from extractor.spec import all_specs
-from extractor.textconv import simplified
+from extractor.regions import find_table_head, is_table_head
+from extractor.spec import all_specs, load_spec
+from extractor.textconv import prime, simplified
 
 FormType = Literal["self_evaluation", "target_declaration"]
 
@@ -39,9 +41,26 @@ class FormBlock:
     def last_line(self) -> int:
         return self.lines[-1].number
 
+    @cached_property
+    def table_head(self) -> int | None:
+        """Index in ``lines`` of the indicator table's head row (None when OCR lost it): found once."""
+        return find_table_head(self.lines)
+
+    @cached_property
+    def head_columns(self) -> ColumnMap | None:
+        """The column roles its head row (and a sub-head row under it) names, by the form type's spec."""
+        at = self.table_head
+        if at is None:
+            return None
+        return read_column_map(self.lines[at], self.lines[at + 1:at + 2], load_spec(self.form_type))
+
 
 def is_project_name_row(line: Line) -> bool:
     return bool(line.cells) and line.cells[0].key.rstrip(":：") == "项目名称"
+
+
+_SPECS = all_specs()
+_TITLES = tuple((spec.form_type, spec.titles) for spec in _SPECS)
 
 
 def title_type(line: Line) -> str | None:
@@ -49,13 +68,15 @@ def title_type(line: Line) -> str | None:
 
     A form named inside a sentence or in 《…》 (a footnote: 详见《项目支出绩效目标申报表》) is not a title.
     """
-    joined = "".join(line.keys)
+    joined = line.key
     if not joined or len(joined) > _TITLE_MAX:
         return None
-    text = _QUOTED.sub("", simplified(joined))
+    text = simplified(joined)
+    if "《" in text:
+        text = _QUOTED.sub("", text)
     if "。" in text or "，" in text or "详见" in text or "附件" in text and len(text) > 20:
         return None
-    return next((spec.form_type for spec in all_specs() if any(t in text for t in spec.titles)), None)
+    return next((form_type for form_type, titles in _TITLES if any(t in text for t in titles)), None)
 
 
 def is_title_line(line: Line) -> bool:
@@ -63,46 +84,66 @@ def is_title_line(line: Line) -> bool:
 
 
 def is_year_line(line: Line) -> bool:
-    joined = "".join(line.keys)
-    return bool(_YEAR.search(joined)) and len(joined) <= 40
+    joined = line.key
+    return "年度" in joined and bool(_YEAR.search(joined)) and len(joined) <= 40
 
 
 def split_forms(lines: list[Line]) -> list[FormBlock]:
     """Cut the document at each 项目名称 row, and at each title not followed by one."""
+    prime(_texts_to_simplify(lines))       # in one conversion, not one per line and per label
+    titles = {line.number: title_type(line) for line in lines}
     starts = []
     floor = 0
-    for anchor in _anchors(lines):
+    for anchor in _anchors(lines, titles):
         start = anchor
-        while start - 1 >= floor and _is_header_line(lines[start - 1]):
+        while start - 1 >= floor and _is_header_line(lines[start - 1], titles):
             start -= 1
         starts.append(start)
         floor = anchor + 1
     blocks = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        while end > start and lines[end - 1].is_blank:
+            end -= 1
         block_lines = tuple(lines[start:end])
-        while block_lines and block_lines[-1].is_blank:
-            block_lines = block_lines[:-1]
         if block_lines and _has_form_content(block_lines):
-            blocks.append(FormBlock(classify(block_lines), block_lines, any(is_title_line(l) for l in block_lines[:6])))
+            found = [titles[line.number] for line in block_lines[:8]]
+            form_type = next((t for t in found if t), None) or classify(block_lines)
+            blocks.append(FormBlock(form_type, block_lines, any(found[:6])))  # type: ignore[arg-type]
     return blocks
 
 
-def _anchors(lines: list[Line]) -> list[int]:
+def _texts_to_simplify(lines: list[Line]) -> set[str]:
+    """What titles, table heads and label lookups read in Simplified characters: each line's key, and
+    each cell's key with and without its trailing colon (ASCII needs no conversion)."""
+    texts: set[str] = set()
+    for line in lines:
+        if not line.key.isascii():
+            texts.add(line.key)
+            for cell in line.cells:
+                k = cell.key
+                if not k.isascii():
+                    texts.add(k)
+                    if k[-1] in ":：":
+                        texts.add(k.rstrip(":："))
+    return texts
+
+
+def _anchors(lines: list[Line], titles: dict[int, str | None]) -> list[int]:
     anchors = []
     for i, line in enumerate(lines):
         if is_project_name_row(line):
             anchors.append(i)
-        elif is_title_line(line) and not _title_leads_to_project_name(lines, i):
+        elif titles[line.number] is not None and not _title_leads_to_project_name(lines, i, titles):
             anchors.append(i)
     return anchors
 
 
-def _title_leads_to_project_name(lines: list[Line], i: int) -> bool:
+def _title_leads_to_project_name(lines: list[Line], i: int, titles: dict[int, str | None]) -> bool:
     for line in lines[i + 1:i + 8]:
         if is_project_name_row(line):
             return True
-        if not _is_header_line(line):
+        if not _is_header_line(line, titles):
             return False
     return False
 
@@ -112,22 +153,21 @@ def _has_form_content(lines: tuple[Line, ...]) -> bool:
     return any(is_project_name_row(line) or is_table_head(line) for line in lines)
 
 
-def _is_header_line(line: Line) -> bool:
-    return line.is_blank or is_title_line(line) or is_year_line(line)
+def _is_header_line(line: Line, titles: dict[int, str | None]) -> bool:
+    return line.is_blank or titles[line.number] is not None or is_year_line(line)
 
 
 def classify(lines: tuple[Line, ...]) -> FormType:
     """The title decides; without one, the labels the form contains do."""
-    specs = all_specs()
     for line in lines[:8]:
         if found := title_type(line):
             return found  # type: ignore[return-value]
     for line in lines[:8]:
-        joined = simplified("".join(line.keys))
+        joined = simplified(line.key)
         if len(joined) <= _TITLE_MAX and not _QUOTED.search(joined):
-            for spec in specs:
+            for spec in _SPECS:
                 if any(word in joined for word in spec.title_words):
                     return spec.form_type  # type: ignore[return-value]
-    text = "".join("".join(line.keys) for line in lines)
-    scores = {spec.form_type: sum(mark in text for mark in spec.marks) for spec in specs}
+    text = "".join(line.key for line in lines)
+    scores = {spec.form_type: sum(mark in text for mark in spec.marks) for spec in _SPECS}
     return "target_declaration" if scores["target_declaration"] > scores["self_evaluation"] else "self_evaluation"

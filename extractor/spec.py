@@ -71,6 +71,30 @@ _ANNOTATION = re.compile(r"[(（][^()（）]{1,8}[)）]$")   # 实施单位(盖�
 _MATCHES: dict[tuple[int, str, bool], str | None] = {}   # (table, label, exact only) → role: tables live as long as their spec
 
 
+class _Index:
+    """One label table indexed once (per process, from the spec): label → field for exact lookups,
+    and the synonyms a containment test may use (longer than two characters), longest first, a
+    tie in the table's order."""
+
+    def __init__(self, table: dict[str, tuple[str, ...]]) -> None:
+        self.exact: dict[str, str] = {}
+        for field, labels in table.items():
+            for label in labels:
+                self.exact.setdefault(label, field)
+        pairs = [(synonym, role) for role, labels in table.items() for synonym in labels if len(synonym) > 2]
+        self.contained = sorted(pairs, key=lambda pair: -len(pair[0]))
+
+
+_INDEXES: dict[int, tuple[dict[str, tuple[str, ...]], _Index]] = {}
+
+
+def _index(table: dict[str, tuple[str, ...]]) -> _Index:
+    held = _INDEXES.get(id(table))
+    if held is None or held[0] is not table:
+        held = _INDEXES[id(table)] = (table, _Index(table))
+    return held[1]
+
+
 def _exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
     cached = (id(table), label, True)
     if cached not in _MATCHES:
@@ -79,12 +103,12 @@ def _exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
 
 
 def _find_exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
+    exact = _index(table).exact
     k = simplified(key(label).rstrip(":："))
-    for candidate in (k, _ANNOTATION.sub("", k).rstrip(":：")):
-        found = next((field for field, labels in table.items() if candidate in labels), None)
-        if found:
-            return found
-    return None
+    found = exact.get(k)
+    if found is None and ("(" in k or "（" in k):
+        found = exact.get(_ANNOTATION.sub("", k).rstrip(":："))
+    return found
 
 
 def match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
@@ -108,12 +132,7 @@ def _match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
     exact = _exact(table, k)
     if exact:
         return exact
-    best: tuple[int, str] | None = None
-    for role, labels in table.items():
-        for synonym in labels:
-            if len(synonym) > 2 and synonym in k and (best is None or len(synonym) > best[0]):
-                best = (len(synonym), role)
-    return best[1] if best else None
+    return next((role for synonym, role in _index(table).contained if synonym in k), None)
 
 
 def _table(data: dict, name: str) -> dict[str, tuple[str, ...]]:

@@ -42,11 +42,12 @@ def validate_form(form: AnyForm, source: SourceText, *,
     result = FormValidation()
     regions = regions if regions is not None else regions_of(form, source)
     texts = {name: source.part(getattr(regions, name)) for name in ("head", "table", "tail")}
-    ground_form(form.model_dump(), source, result, texts, provenance or {})
-    check_foreign_text(form.model_dump(), source, result, texts)
+    data = form.model_dump()
+    ground_form(data, source, result, texts, provenance or {})
+    check_foreign_text(data, source, result, texts)
     checks = [structure.check_hierarchy(form), structure.check_duplicates(form), structure.check_required(form),
               structure.check_completeness(form, regions), plausibility.check_year(form),
-              misread.check_misreads(form, source)]
+              misread.check_misreads(form, source, regions)]
     if isinstance(form, SelfEvaluationForm):
         checks += [arithmetic.check_self_evaluation(form), plausibility.check_self_evaluation_scale(form)]
     else:

@@ -14,6 +14,7 @@ mostly another script), never when it carries the form's own labels as a flatten
 from __future__ import annotations
 
 import re
+import string
 from typing import Any, Sequence
 
 from extractor.layout import Line
@@ -43,27 +44,47 @@ FREE_LINE_CELLS = 2        # an instruction or a note stands alone: a line of at
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _LATIN = re.compile(r"[A-Za-z]")
+# A character every match of _INSTRUCTION holds (the last of each _EDIT word, one of each Chinese
+# phrase, a letter: IGNORECASE also folds İ ı ſ K onto ASCII letters): a line without one is skipped.
+_INSTRUCTION_CHARS = frozenset("为成忽视会提模助你输") | frozenset(string.ascii_letters) | frozenset("\u0130\u0131\u017f\u212a")
 _OTHER_SCRIPT = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f"
                            r"\u3040-\u30ff\u1100-\u11ff\uac00-\ud7af]")
+_LETTER = re.compile(_LATIN.pattern[:-1] + _OTHER_SCRIPT.pattern[1:])   # either: without one, no script test
 
 
 def foreign_reason(line: Line) -> str | None:
-    """Why a line is not part of the form, or None when it may be."""
-    text = " ".join(c.text for c in line.cells)
-    if not text or sum(label in text for label in FORM_LABELS) >= FORM_LINE_LABELS:
+    """Why a line is not part of the form, or None when it may be.
+
+    The cheap tests go first (counts of letters, the cells); the form's labels are counted only
+    for a line that would otherwise be foreign."""
+    text = " ".join([c.text for c in line.cells])
+    if not text:
         return None
-    han, latin, other = len(_HAN.findall(text)), len(_LATIN.findall(text)), len(_OTHER_SCRIPT.findall(text))
+    reason = _script_reason(text) if _LETTER.search(text) else None
+    if reason is None:
+        if len(line.cells) > FREE_LINE_CELLS:
+            return None
+        if _NOTE.match(text):
+            reason = "a note added to the form"
+        elif not _INSTRUCTION_CHARS.isdisjoint(text) and _INSTRUCTION.search(text):
+            reason = "an instruction, not a printed cell"
+        else:
+            return None
+    if sum(label in text for label in FORM_LABELS) >= FORM_LINE_LABELS:
+        return None
+    return reason
+
+
+def _script_reason(text: str) -> str | None:
+    other = len(_OTHER_SCRIPT.findall(text))
+    latin = len(_LATIN.findall(text))
+    if other < 4 and latin < 12:
+        return None
+    han = len(_HAN.findall(text))
     if other >= 4 and other * 5 >= han + latin + other:
         return "text in another script"
-    words = _LATIN_WORD.findall(text)
-    if len(words) >= 3 and latin >= 12 and latin > han:
+    if latin >= 12 and latin > han and len(_LATIN_WORD.findall(text)) >= 3:
         return "text in another script"
-    if len(line.cells) > FREE_LINE_CELLS:
-        return None
-    if _NOTE.match(text):
-        return "a note added to the form"
-    if _INSTRUCTION.search(text):
-        return "an instruction, not a printed cell"
     return None
 
 

@@ -29,17 +29,26 @@ _LEVEL_FIELDS = ("level1", "level2")
 
 def leaves(form_data: dict[str, Any], prefix: str = "", *, include_null: bool = False) -> Iterator[tuple[str, Any]]:
     """(path, value) for every leaf (non-null unless asked): ``funds.total.executed``, ``indicators[3].name``."""
-    for name, value in form_data.items():
-        path = f"{prefix}.{name}" if prefix else name
-        if (value is None and not include_null) or path in _SKIPPED:
+    found: list[tuple[str, Any]] = []
+    _collect(form_data, prefix, include_null, found)
+    return iter(found)
+
+
+def _collect(data: dict[str, Any], prefix: str, include_null: bool, found: list[tuple[str, Any]]) -> None:
+    for name, value in data.items():
+        if value is None and not include_null:
             continue
-        if isinstance(value, dict):
-            yield from leaves(value, path, include_null=include_null)
-        elif isinstance(value, list):
+        path = f"{prefix}.{name}" if prefix else name
+        if path in _SKIPPED:
+            continue
+        kind = type(value)
+        if kind is dict or (kind is not list and isinstance(value, dict)):
+            _collect(value, path, include_null, found)
+        elif kind is list or isinstance(value, list):
             for i, item in enumerate(value):
-                yield from leaves(item, f"{path}[{i}]", include_null=include_null)
+                _collect(item, f"{path}[{i}]", include_null, found)
         else:
-            yield path, value
+            found.append((path, value))
 
 
 _NUMBER_TOKEN = re.compile(r"\d[\d,，]*(?:\.\d+)?")
@@ -50,7 +59,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _number_status(printed: str) -> str:
-    plain = "," not in printed and "，" not in printed and unicodedata.normalize("NFKC", printed) == printed
+    plain = "," not in printed and "，" not in printed and unicodedata.is_normalized("NFKC", printed)
     return "exact" if plain else "normalized"
 
 
@@ -58,19 +67,22 @@ def confirm(path: str, value: Any, spans: Sequence[tuple[int, int]], document: s
     """The provenance spans, if the text there prints the value (narrowed to it inside a larger cell)."""
     if not spans:
         return None
-    printed = "".join(document[start:end] for start, end in spans)
-    if _is_number(value):
-        number = Decimal(str(value))
+    several = len(spans) > 1
+    printed = "".join([document[start:end] for start, end in spans]) if several else document[spans[0][0]:spans[0][1]]
+    if isinstance(value, str):
+        text = value
+    elif _is_number(value):
+        number = value if type(value) is Decimal else Decimal(str(value))
         if parse_number(printed) == number:
-            return Match(_number_status(printed.strip()) if len(spans) == 1 else "split", tuple(spans))
-        if len(spans) == 1:
+            return Match("split" if several else _number_status(printed.strip()), tuple(spans))
+        if not several:
             start = spans[0][0]
             for m in _NUMBER_TOKEN.finditer(printed):
                 if parse_number(m.group()) == number:
                     return Match(_number_status(m.group()), ((start + m.start(), start + m.end()),))
         return None
-    text = str(value)
-    several = len(spans) > 1
+    else:
+        text = str(value)
     if printed == text:
         return Match("split" if several else "exact", tuple(spans))
     if key(printed) == key(text) or (path.endswith(("plan_start", "plan_end")) and normalise_date(printed) == text):
@@ -116,13 +128,22 @@ def ground_form(form_data: dict[str, Any], source: SourceText, result: FormValid
     """Confirm each value at its provenance; search for the rest in their own region of the form
     (printed only elsewhere is not grounded)."""
     provenance = provenance or {}
+    document, spans_out, alignment = source.document, result.spans, result.alignment
     for path, value in leaves(form_data):
         spans = provenance.get(path)
         if spans:
-            confirmed = confirm(path, value, spans, source.document)
+            if len(spans) == 1:     # the common cases of confirm, inline: one cell that prints the value
+                printed = document[spans[0][0]:spans[0][1]]
+                if type(value) is str and printed == value:
+                    spans_out[path], alignment[path] = [spans[0]], "exact"
+                    continue
+                if type(value) is Decimal and parse_number(printed) == value:
+                    spans_out[path], alignment[path] = [spans[0]], _number_status(printed.strip())
+                    continue
+            confirmed = confirm(path, value, spans, document)
             if confirmed is not None:
-                result.spans[path] = list(confirmed.spans)
-                result.alignment[path] = confirmed.status
+                spans_out[path] = list(confirmed.spans)
+                alignment[path] = confirmed.status
                 continue
             result.findings.append(Finding("span_mismatch", "warning", path,
                                            "the source cell the value was read from does not print it",

@@ -21,6 +21,7 @@ type's spec (:mod:`extractor.spec`), read from the head row the way the parser r
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from decimal import Decimal
 from typing import Iterable
 
@@ -28,7 +29,7 @@ from extractor.columns import read_column_map
 from extractor.framework import LEVEL1, LEVEL2, POINTS, resolve_label
 from extractor.layout import Cell
 from extractor.normalize import key, parse_number
-from extractor.regions import find_table_head
+from extractor.regions import FormRegions, find_table_head
 from extractor.spec import load_spec
 from extractor.validate.findings import Finding
 from extractor.validate.source import SourceText
@@ -38,6 +39,9 @@ AnyForm = SelfEvaluationForm | TargetDeclarationForm
 MISREAD_CODES = frozenset({"label_in_value", "points_in_value", "level_missing", "joined_cells",
                            "unexpected_column", "role_mismatch"})
 _LEVEL_NAMES = sorted(set(LEVEL1) | set(LEVEL2), key=len, reverse=True)
+_LEVEL_SET = frozenset(_LEVEL_NAMES)
+# A part every level name holds (指标): a value without it holds none of them (else: "", always there).
+_LEVEL_PART = "指标" if all("指标" in name for name in _LEVEL_NAMES) else ""
 _POINTS_INSIDE = re.compile(r"[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]")
 _SIGN_ONLY = re.compile(r"^[=≥≤<>≧≦＝＞＜%％]+$")
 _UNIT_ONLY = re.compile(r"^[(（][^()（）\d]{1,12}[)）]$|^[%％]$|^[^\d\s]{1,3}$")
@@ -47,11 +51,12 @@ _MAX_RUN = 6
 _SIGNED_NUMBER = re.compile(r"[=≥≤<>≧≦＝＞＜]\s*\d")
 
 
-def check_misreads(form: AnyForm, source: SourceText) -> Iterable[Finding]:
+def check_misreads(form: AnyForm, source: SourceText, regions: FormRegions | None = None) -> Iterable[Finding]:
+    """``regions`` (the form's regions in ``source``, if known) say where the table's head row is."""
     yield from _labels_and_points(form)
     yield from _missing_levels(form)
     yield from _joined_cells(form, source)
-    yield from _unexpected_columns(form, source)
+    yield from _unexpected_columns(form, source, regions)
     yield from _role_mismatches(form)
     if isinstance(form, SelfEvaluationForm):
         yield from _fund_role_mismatches(form)
@@ -61,12 +66,12 @@ def _labels_and_points(form: AnyForm) -> Iterable[Finding]:
     for i, row in enumerate(form.indicators):
         for field in ("level1", "level2", "name"):
             value = getattr(row, field)
-            if value and _POINTS_INSIDE.search(key(value)):
+            if value and "分" in (k := key(value)) and _POINTS_INSIDE.search(k):
                 yield Finding("points_in_value", "error", f"indicators[{i}].{field}",
                               "points text read into a value (a level label's points are not part of a name)", found=value)
         for field in _TEXT_FIELDS:
             value = key(getattr(row, field, None))
-            label = next((name for name in _LEVEL_NAMES if name in value), None)
+            label = next((name for name in _LEVEL_NAMES if name in value), None) if _LEVEL_PART in value else None
             if label:
                 yield Finding("label_in_value", "error", f"indicators[{i}].{field}",
                               f"the level label {label} read into a value", found=getattr(row, field))
@@ -83,23 +88,34 @@ def _missing_levels(form: AnyForm) -> Iterable[Finding]:
 def _joined_cells(form: AnyForm, source: SourceText) -> Iterable[Finding]:
     """A value equal to a run of neighbouring cells of one printed row that holds two or more
     substantial cells (a split 指标性质|指标值|度量单位 target is printed that way on purpose: bare
-    signs, numbers and units do not count)."""
+    signs, numbers and units do not count). A run is at most ``_MAX_RUN`` cells: linear in the form."""
     values: dict[str, list[str]] = {}
+    if not form.indicators:
+        return
+    fields = [f for f in _TEXT_FIELDS + ("deviation_note",) if f in type(form.indicators[0]).model_fields]
     for i, row in enumerate(form.indicators):
-        for field in _TEXT_FIELDS + ("deviation_note",):
-            if value := key(getattr(row, field, None)):
+        for field in fields:
+            if value := key(getattr(row, field)):
                 values.setdefault(value, []).append(f"indicators[{i}].{field}")
+    if not values:
+        return
+    ordered = sorted(values)
     for line in source.lines:
-        cells = [c for c in line.cells if not _is_level_label(c)]
-        for start in range(len(cells)):
-            joined, substantial = "", 0
-            for cell in cells[start:start + _MAX_RUN]:
-                joined += cell.key
-                substantial += _substantial(cell)
-                if substantial >= 2 and joined in values:
+        if len(line.cells) < 2:
+            continue
+        cells = [c for c in line.cells if c.key not in _LEVEL_SET and not ("分" in c.key and _is_level_label(c))]
+        count = len(cells)
+        for start in range(count - 1):
+            joined = cells[start].key
+            for end in range(start + 1, min(start + _MAX_RUN, count)):
+                joined += cells[end].key
+                if joined in values and sum(_substantial(c) for c in cells[start:end + 1]) >= 2:
                     for path in values.pop(joined):
                         yield Finding("joined_cells", "error", path, "several cells' text read as one value",
-                                      found=joined, source_span=(cells[start].start, cell.end))
+                                      found=joined, source_span=(cells[start].start, cells[end].end))
+                at = bisect_left(ordered, joined)
+                if at == len(ordered) or not ordered[at].startswith(joined):
+                    break               # no value starts with the run: a longer run cannot be one
 
 
 def _substantial(cell: Cell) -> bool:
@@ -107,14 +123,15 @@ def _substantial(cell: Cell) -> bool:
 
 
 def _is_level_label(cell: Cell) -> bool:
-    return POINTS.sub("", cell.key) in _LEVEL_NAMES
+    k = cell.key
+    return (POINTS.sub("", k) if "分" in k else k) in _LEVEL_SET
 
 
-def _unexpected_columns(form: AnyForm, source: SourceText) -> Iterable[Finding]:
+def _unexpected_columns(form: AnyForm, source: SourceText, regions: FormRegions | None = None) -> Iterable[Finding]:
     """Values in a field whose column a complete head row does not print. A head is complete when
     each of its cells names a known column and no row prints more cells than it has columns."""
     lines = source.lines
-    at = find_table_head(lines)
+    at = regions.head_at if regions is not None else find_table_head(lines)
     if at is None or not form.indicators:
         return
     spec = load_spec(form.form_type)

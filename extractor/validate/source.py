@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 from decimal import Decimal
 from functools import cached_property
 
@@ -26,8 +25,9 @@ _NUMBER_TOKEN = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 _NON_SPACE = re.compile(r"\S+")
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """Where a value is printed (a named tuple: one is made for every value of every form)."""
+
     status: str                       # exact | normalized | split
     spans: tuple[tuple[int, int], ...]
 
@@ -58,10 +58,19 @@ class SourceText:
     def _index(self) -> None:
         self.split_steps = 0
         self.search_cut: set[str] = set()          # keys whose split search hit the step limit
-        self.cells: list[Cell] = [c for l in self.lines for c in l.cells]
-        self.by_key: dict[str, list[Cell]] = {}
+        self._found: dict[str, Match] = {}
+
+    @cached_property
+    def cells(self) -> list[Cell]:
+        """Every cell of the lines, in reading order (built on the first search, not before)."""
+        return [c for l in self.lines for c in l.cells]
+
+    @cached_property
+    def by_key(self) -> dict[str, list[Cell]]:
+        index: dict[str, list[Cell]] = {}
         for cell in self.cells:
-            self.by_key.setdefault(cell.key, []).append(cell)
+            index.setdefault(cell.key, []).append(cell)
+        return index
 
     @property
     def start(self) -> int:
@@ -106,6 +115,16 @@ class SourceText:
         return tokens
 
     def find_text(self, value: str) -> Match | None:
+        """Where the text is printed; a value asked again (a level printed on many rows) is looked
+        up once (not a split match: that search draws on the source's step budget each time)."""
+        found = self._found.get(value)
+        if found is None:
+            found = self._find_text(value)
+            if found is not None and found.status != "split":
+                self._found[value] = found
+        return found
+
+    def _find_text(self, value: str) -> Match | None:
         k = key(value)
         if not k:
             return None

@@ -39,7 +39,8 @@ def check_hierarchy(form: AnyForm) -> Iterable[Finding]:
 def check_duplicates(form: AnyForm) -> Iterable[Finding]:
     seen: dict[tuple, int] = {}
     for i, row in enumerate(form.indicators):
-        signature = tuple(key(str(v)) if v is not None else None for v in row.model_dump().values())
+        # the row's field values (flat: text and numbers), as model_dump gives them, without the dump
+        signature = tuple([v if v is None else key(v) if type(v) is str else str(v) for v in vars(row).values()])
         if signature in seen:
             yield Finding("duplicate_row", "warning", f"indicators[{i}]", f"the same row as indicators[{seen[signature]}]",
                           found=row.name)

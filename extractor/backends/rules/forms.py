@@ -21,7 +21,8 @@ from extractor.backends.rules.indicators import (
 )
 from extractor.backends.rules.provenance import Provenance
 from extractor.layout import Cell, Line
-from extractor.regions import FormRegions, find_table_head, form_regions, is_grade_row, is_total_row, split_at_table
+from extractor.regions import FormRegions, form_regions, is_grade_row, is_total_row, split_at_head
+from extractor.segment import FormBlock
 from extractor.spec import FormSpec, load_spec
 from extractor.normalize import normalise_date, parse_number
 from schemas import (
@@ -38,13 +39,12 @@ def _joined(cells: list[Cell]) -> str | None:
     return "".join(c.text for c in cells) or None
 
 
-def read_table(lines: Sequence[Line], rows: Sequence[Line], spec: FormSpec, prov: Provenance,
+def read_table(block: FormBlock, rows: Sequence[Line], spec: FormSpec, prov: Provenance,
                fallback: ColumnMap | None = None) -> tuple[list[RowDraft], ColumnMap | None]:
     """The indicator rows: by the head row's column roles where the template's columns differ from
     the standard ones, else by the content rules. Where OCR lost the head, ``fallback`` (the roles of
     the document's previous table, the same template) stands in for it."""
-    at = find_table_head(lines)
-    columns = read_column_map(lines[at] if at is not None else None, rows[:1], spec)
+    columns = _table_columns(block, rows, spec)
     lost = columns is None or "name" not in columns.names     # no head row, or only its sub-head row
     if lost and fallback is not None and not fallback.is_standard(spec.form_type):
         columns = fallback
@@ -65,17 +65,31 @@ def read_table(lines: Sequence[Line], rows: Sequence[Line], spec: FormSpec, prov
     return drafts, columns
 
 
-def parse_self_evaluation(lines: Sequence[Line], spec: FormSpec | None = None,
+def _table_columns(block: FormBlock, rows: Sequence[Line], spec: FormSpec) -> ColumnMap | None:
+    """The head row's column roles, with the first table row as its possible sub-head: the block's
+    own (read once) when that row is the line under the head, as it is unless the table is empty."""
+    lines, at = block.lines, block.table_head
+    if at is None:
+        return None
+    below = lines[at + 1:at + 2]
+    if len(rows[:1]) == len(below) and all(a is b for a, b in zip(rows[:1], below)) and spec.form_type == block.form_type:
+        return block.head_columns
+    return read_column_map(lines[at], rows[:1], spec)
+
+
+def parse_self_evaluation(block: FormBlock, spec: FormSpec | None = None,
                           fallback: ColumnMap | None = None) -> tuple[SelfEvaluationForm, Provenance, FormRegions]:
     """The form, the cells each value came from, and the regions the form was read in."""
     spec = spec or load_spec("self_evaluation")
     prov = Provenance()
-    head, table = split_at_table(lines)
+    lines = block.lines
+    head, table = split_at_head(lines, block.table_head)
     labelled = read_labelled_values(head, prov, spec)
     goals = read_goals(head, spec, prov)
     funds = read_self_evaluation_funds(head, prov, spec)
-    regions = form_regions(lines, True, (funds.get("total") or {}).get("weight"), at_table=(head, table))
-    drafts, columns = read_table(lines, regions.table, spec, prov, fallback)
+    regions = form_regions(lines, True, (funds.get("total") or {}).get("weight"), head_at=block.table_head,
+                           at_table=(head, table))
+    drafts, columns = read_table(block, regions.table, spec, prov, fallback)
     scored = columns is None or "score" in columns.names
     weights = sum((d.weight_value for d in drafts), (funds.get("total") or {}).get("weight") or 0)
     total_weight, total_score, grade = _read_tail(regions.tail, prov, scored, weights)
@@ -148,16 +162,16 @@ def _record(prov: Provenance, index: int, draft: RowDraft) -> None:
         prov.extend(f"{base}.labels", draft.label_cells)
 
 
-def parse_target_declaration(lines: Sequence[Line], spec: FormSpec | None = None,
+def parse_target_declaration(block: FormBlock, spec: FormSpec | None = None,
                              fallback: ColumnMap | None = None) -> tuple[TargetDeclarationForm, Provenance, FormRegions]:
     """The form, the cells each value came from, and the regions the form was read in."""
     spec = spec or load_spec("target_declaration")
     prov = Provenance()
-    regions = form_regions(lines, False)
+    regions = form_regions(block.lines, False, head_at=block.table_head)
     head, table = regions.head, regions.table
     labelled = read_labelled_values(head, prov, spec)
     goals = read_goals(head, spec, prov)
-    drafts, _ = read_table(lines, table, spec, prov, fallback)
+    drafts, _ = read_table(block, table, spec, prov, fallback)
     for index, draft in enumerate(drafts):
         _record(prov, index, draft)
     form = TargetDeclarationForm(

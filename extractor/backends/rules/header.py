@@ -62,7 +62,7 @@ def read_year(lines: Sequence[Line], prov: Provenance) -> int | None:
     for pattern in (_YEAR_PAREN, _YEAR_ANY):
         for line in lines:
             for cell in line.cells:
-                match = pattern.search(cell.key)
+                match = pattern.search(cell.key) if "年" in cell.key else None   # both patterns need 年
                 if match:
                     prov.add("year", cell)
                     return int(match.group(1))
@@ -72,7 +72,8 @@ def read_year(lines: Sequence[Line], prov: Provenance) -> int | None:
 def read_funds_unit(lines: Iterable[Line], prov: Provenance) -> str | None:
     for line in lines:
         for cell in line.cells:
-            match = _UNIT.search(simplified(cell.key))      # 預算執行情況(萬元) reads as 预算执行情况(万元)
+            k = simplified(cell.key)      # 預算執行情況(萬元) reads as 预算执行情况(万元)
+            match = _UNIT.search(k) if "元" in k else None   # both branches end in 元
             if match:
                 prov.add("funds_unit", cell)
                 return match.group(1) or match.group(2)
@@ -86,7 +87,7 @@ def read_goals(lines: Sequence[Line], spec: FormSpec, prov: Provenance) -> dict[
     result: dict[str, str | None] = {field: None for field in spec.goals}
     parts = _row_labelled_goals(lines, heads) or _column_goals(lines, heads)
     for field, cells in parts.items():
-        cells = [c for c in cells if not TEMPLATE_HINT.search(c.key)]
+        cells = [c for c in cells if "字" not in c.key or not TEMPLATE_HINT.search(c.key)]
         if cells:
             result[field] = "".join(c.text for c in cells)
             for c in cells:
@@ -98,12 +99,14 @@ def _row_labelled_goals(lines: Sequence[Line], heads: dict[str, str]) -> dict[st
     """``年度目标完成情况 | text``: a goal label with its text to its right on the same row."""
     parts: dict[str, list[Cell]] = {}
     for line in lines:
-        cells = [c for c in line.cells if not _is_goal_row_label(c) or label_of(c) in heads]
-        for i, cell in enumerate(cells[:-1]):
-            field = heads.get(label_of(cell))
-            following = cells[i + 1:]
-            if field and field not in parts and following and not any(label_of(c) in heads for c in following):
-                parts[field] = list(following)
+        if len(line.cells) < 2:
+            continue
+        kept = [(c, k) for c in line.cells if (k := label_of(c)) not in _GOAL_ROW_LABELS or k in heads]
+        last_head = max((i for i, (_, k) in enumerate(kept) if k in heads), default=-1)
+        for i in range(len(kept) - 1):
+            field = heads.get(kept[i][1])
+            if field and field not in parts and i >= last_head:   # no goal label among the following cells
+                parts[field] = [c for c, _ in kept[i + 1:]]
                 break
     return parts
 
@@ -112,7 +115,7 @@ def _column_goals(lines: Sequence[Line], heads: dict[str, str]) -> dict[str, lis
     head_cols: dict[str, int] = {}
     start = None
     for i, line in enumerate(lines):
-        cols = {heads[label_of(c)]: c.col for c in line.cells if label_of(c) in heads}
+        cols = {heads[k]: c.col for c in line.cells if (k := label_of(c)) in heads}
         if cols:
             head_cols, start = cols, i
             break
@@ -121,9 +124,10 @@ def _column_goals(lines: Sequence[Line], heads: dict[str, str]) -> dict[str, lis
         return parts
     by_order = sorted(head_cols, key=head_cols.get)  # type: ignore[arg-type]
     for line in lines[start + 1:]:
-        if _ends_goals(line):
+        labels = [label_of(c) for c in line.cells]
+        if _ends_goals(labels):
             break
-        texts = [c for c in line.cells if not _is_goal_row_label(c)]
+        texts = [c for c, k in zip(line.cells, labels) if k not in _GOAL_ROW_LABELS]
         if not texts:
             continue
         if len(texts) == len(by_order):
@@ -136,20 +140,22 @@ def _column_goals(lines: Sequence[Line], heads: dict[str, str]) -> dict[str, lis
     return parts
 
 
-def _ends_goals(line: Line) -> bool:
+def _ends_goals(labels: list[str]) -> bool:
     """The goal texts end at the next labelled part of the form: a numbered section (2.项目实施内容…),
-    a header label, or the fund table."""
-    for cell in line.cells:
-        k = label_of(cell)
+    a header label, or the fund table (``labels``: the line's cells as :func:`label_of` reads them)."""
+    for k in labels:
         if (_SECTION.match(k) and len(k) <= 20) or k in _ALL_HEADER_LABELS or _is_fund_label(k):
             return True
     return False
 
 
 def _is_fund_label(k: str) -> bool:
-    return len(k) <= 20 and any(spec.fund_column(k) or spec.fund_row(k) for spec in all_specs() if spec.fund_columns)
+    return len(k) <= 20 and any(spec.fund_column(k) or spec.fund_row(k) for spec in _FUND_SPECS)
+
+
+_FUND_SPECS = tuple(spec for spec in all_specs() if spec.fund_columns)
+_GOAL_ROW_LABELS = frozenset({"年度总体目标", "项目绩效目标", "总体目标", "绩效目标", "年度绩效目标"})
 
 
 def _is_goal_row_label(cell: Cell) -> bool:
-    k = label_of(cell)
-    return k in {"年度总体目标", "项目绩效目标", "总体目标", "绩效目标", "年度绩效目标"}
+    return label_of(cell) in _GOAL_ROW_LABELS

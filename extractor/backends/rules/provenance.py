@@ -19,8 +19,12 @@ class Provenance:
         self.cells.setdefault(path, []).append(cell)
 
     def extend(self, path: str, cells: list[Cell]) -> None:
-        for cell in cells:
-            self.add(path, cell)
+        if cells:
+            held = self.cells.get(path)
+            if held is None:
+                self.cells[path] = list(cells)
+            else:
+                held.extend(cells)
 
     def spans(self) -> dict[str, list[tuple[int, int]]]:
         return {path: [(c.start, c.end) for c in cells] for path, cells in self.cells.items()}
