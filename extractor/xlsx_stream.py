@@ -5,7 +5,11 @@ tens of thousands of forms has millions of cells. This writer formats Spreadshee
 directly: inline strings, numbers, a few styles (bold, red and amber fills), cell comments (with
 their VML shapes), column widths, a frozen header and an autofilter. Time and memory grow with
 the rows and nothing else: rows and comments stream to temporary files, whatever their number.
-"""
+
+Rows are rendered apart from the sheet (:class:`RowFormat`, in whichever process holds the
+values: a batch's workers) with their row number left as :data:`ROW`; the sheet numbers them as
+they are added in order (:meth:`StreamSheet.add`). Most rows are one ``%`` of a template made
+once per row shape; the strings of a form are checked once for what needs escaping."""
 
 from __future__ import annotations
 
