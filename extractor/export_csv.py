@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, NamedTuple
 
 from extractor.export_tables import FINDING_COLUMNS, FORM_COLUMNS, INDICATOR_COLUMNS, Column, FormRows
+from extractor.xlsx_stream import BUFFER
 
 FILES = {"forms": "forms.csv", "indicators": "indicators.csv", "findings": "findings.csv"}
 
@@ -54,7 +55,7 @@ class CsvWriter:
         self.count = 0
 
     def _open(self, name: str, columns: tuple[Column, ...]) -> IO[bytes]:
-        handle = open(self.folder / name, "wb")
+        handle = open(self.folder / name, "wb", buffering=BUFFER)
         handle.write(codecs.BOM_UTF8 + _lines([[c.label for c in columns]]))
         return handle
 

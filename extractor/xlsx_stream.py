@@ -31,6 +31,7 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 ROW = "\x01"          # the row number's place in a rendered row: a character no cell text keeps
 _ROW = ROW.encode()
+BUFFER = 1 << 20       # bytes written at a time: a few writes per thousand forms, not one per form
 
 STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="{MAIN}"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="4"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill><fill><patternFill patternType="solid"><fgColor rgb="FFF4B6B6"/><bgColor indexed="64"/></patternFill></fill><fill><patternFill patternType="solid"><fgColor rgb="FFFBE3A6"/><bgColor indexed="64"/></patternFill></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="0" fontId="0" fillId="2" borderId="0" xfId="0" applyFill="1"/><xf numFmtId="0" fontId="0" fillId="3" borderId="0" xfId="0" applyFill="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"""
@@ -188,9 +189,9 @@ class StreamSheet:
         self.format = RowFormat(len(widths))
         self.letters = self.format.letters
         self.rows = 0
-        self._data: IO[bytes] = tempfile.TemporaryFile("w+b")
-        self._comments: IO[bytes] = tempfile.TemporaryFile("w+b")
-        self._shapes: IO[bytes] = tempfile.TemporaryFile("w+b")
+        self._data: IO[bytes] = tempfile.TemporaryFile("w+b", buffering=BUFFER)
+        self._comments: IO[bytes] = tempfile.TemporaryFile("w+b", buffering=BUFFER)
+        self._shapes: IO[bytes] = tempfile.TemporaryFile("w+b", buffering=BUFFER)
         self.comments = 0
 
     def append(self, values: Sequence[Any]) -> None:
@@ -258,7 +259,7 @@ class StreamSheet:
 
 def _copy(source: IO[bytes], target: IO[bytes]) -> None:
     source.seek(0)
-    shutil.copyfileobj(source, target, 1 << 20)
+    shutil.copyfileobj(source, target, BUFFER)
 
 
 class StreamBook:
