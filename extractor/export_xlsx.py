@@ -76,17 +76,15 @@ def _indicator_marks(by_path: dict[str, list[dict[str, Any]]]) -> dict[int, dict
 
 def _add_marked(sheet: RowFormat, marks: dict[int, dict[int, list[dict[str, Any]]]], rows: list[list[Any]],
                 kind: int, out: list[bytes], comments: list[tuple[int, int, str]]) -> None:
-    """Rows of one sheet, the cells in ``marks`` filled and commented."""
+    """Rows of one sheet, the cells in ``marks`` filled (red for an error, amber for a warning) and
+    commented with their findings."""
     for r, row in enumerate(rows):
         if r not in marks:
             out.append(sheet.plain(row, kind))
             continue
-        row = list(row)
-        for at, findings in marks[r].items():
-            row[at] = _marked(row[at], findings)
-        text, notes = sheet.row(row)
-        comments.extend((len(out), col, note) for col, note in notes)
-        out.append(text.encode())
+        styles = {at: _mark(findings) for at, findings in marks[r].items() if findings}
+        comments.extend((len(out), col, comment) for col, (_, comment) in styles.items())
+        out.append(sheet.styled(row, styles, kind))
 
 
 def _sheet(book: StreamBook, title: str, columns: tuple[Column, ...]) -> StreamSheet:
@@ -96,12 +94,10 @@ def _sheet(book: StreamBook, title: str, columns: tuple[Column, ...]) -> StreamS
     return sheet
 
 
-def _marked(value: Any, findings: list[dict[str, Any]]) -> Any:
-    """The value as a filled, commented cell when its field has findings; else the plain value."""
-    if not findings:
-        return value
+def _mark(findings: list[dict[str, Any]]) -> tuple[str, str]:
+    """The style and comment of a cell whose field has these findings."""
     worst = "error" if any(f.get("severity") == "error" for f in findings) else "warning"
-    return Styled(value, worst, "\n".join(f"[{f.get('severity')}] {f.get('code')}: {f.get('message')}" for f in findings))
+    return worst, "\n".join(f"[{f.get('severity')}] {f.get('code')}: {f.get('message')}" for f in findings)
 
 
 class WorkbookWriter:

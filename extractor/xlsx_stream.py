@@ -162,6 +162,17 @@ class RowFormat:
             self._templates[shape] = template
         return template
 
+    def styled(self, values: Sequence[Any], styles: dict[int, tuple[str, str]], kind: int = PLAIN) -> bytes:
+        """A row of values whose cells at ``styles``' columns get a style (their comments are the
+        caller's): the plain row with the style put into those cells, where each has a value."""
+        if kind != CELLS and all(values[col] is not None for col in styles):
+            data = self.plain(values, kind)
+            for col, (style, _) in styles.items():
+                ref = f'<c r="{self.letters[col]}{ROW}"'.encode()
+                data = data.replace(ref, b'%s s="%d"' % (ref, STYLE_IDS[style]), 1)
+            return data
+        return self.row([Styled(v, *styles[i]) if i in styles else v for i, v in enumerate(values)])[0].encode()
+
     def row(self, values: Sequence[Any]) -> tuple[str, list[tuple[int, str]]]:
         """Any row, cell by cell (styled cells too); with the comments of its cells (column, text)."""
         parts = [f'<row r="{ROW}">']

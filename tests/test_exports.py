@@ -178,3 +178,25 @@ def test_libreoffice_reads_the_workbook(tmp_path):
     assert rows[0] == [c.label for c in FORM_COLUMNS] and len(rows) == 1 + 4
     by_name = {row[FORM_COLUMNS.index(next(c for c in FORM_COLUMNS if c.path == "project_name"))]: row for row in rows[1:]}
     assert by_name["测试项目"][[c.path for c in FORM_COLUMNS].index("total_score")] == "90.55"
+
+
+def test_cells_with_findings_are_filled_and_commented_empty_or_not(tmp_path):
+    from extractor.export_tables import form_rows
+    from extractor.export_xlsx import write_workbook
+
+    findings = [{"path": "indicators[1].score", "severity": "warning", "code": "score_out_of_range", "message": "4.5 > 4"},
+                {"path": "indicators[0].score", "severity": "error", "code": "missing", "message": "no score"},
+                {"path": "total_score", "severity": "warning", "code": "total_score_mismatch", "message": "≠ 14.5"}]
+    form = {**AWKWARD, "project_name": "名称", "competent_department": "部门", "implementing_unit": "单位",
+            "total_score": 90.5, "validation": {"status": "needs_review", "findings": findings}}
+    write_workbook([form_rows("a.txt", 0, form)], tmp_path / "book.xlsx")
+    book = load_workbook(tmp_path / "book.xlsx")
+    indicators = book["绩效指标"]
+    score = [c.value for c in indicators[1]].index("得分") + 1
+    filled, empty = indicators.cell(3, score), indicators.cell(2, score)
+    assert filled.value == 4.5 and filled.fill.fgColor.rgb.endswith("FBE3A6") and "score_out_of_range" in filled.comment.text
+    assert empty.value is None and empty.fill.fgColor.rgb.endswith("F4B6B6") and "missing" in empty.comment.text
+    forms = book["表单"]
+    total = forms.cell(2, [c.value for c in forms[1]].index("总分 · 得分") + 1)
+    assert total.value == 90.5 and total.fill.fgColor.rgb.endswith("FBE3A6") and "≠ 14.5" in total.comment.text
+    assert [r[6].value for r in book["校验问题"].iter_rows(min_row=2)] == ["score_out_of_range", "missing", "total_score_mismatch"]
