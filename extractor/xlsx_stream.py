@@ -8,8 +8,8 @@ the rows and nothing else: rows and comments stream to temporary files, whatever
 
 Rows are rendered apart from the sheet (:class:`RowFormat`, in whichever process holds the
 values: a batch's workers) with their row number left as :data:`ROW`; the sheet numbers them as
-they are added in order (:meth:`StreamSheet.add`). Most rows are one ``%`` of a template made
-once per row shape; the strings of a form are checked once for what needs escaping."""
+they are added in order (:meth:`StreamSheet.add`). Most rows go through a template made once per
+row shape; the strings of a form are checked once for what needs escaping."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import re
 import shutil
 import tempfile
 import zipfile
-from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Callable, Sequence
 
@@ -106,58 +105,50 @@ def _cell(ref: str, value: Any, style: int = 0) -> str:
 _NONE, _TEMPLATES = type(None), 4096       # templates kept per sheet: more than the row shapes a batch has
 
 
-def _taker(at: list[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-    """A row's values at these places, as a tuple."""
-    if len(at) == 1:
-        return lambda values: (values[at[0]],)
-    return itemgetter(*at) if at else (lambda values: ())
-
-
 class RowFormat:
     """Rows of one sheet as SpreadsheetML, with their row number left as :data:`ROW` (the batch
     numbers them when it writes them in order; :meth:`StreamSheet.add`).
 
-    A row whose strings need no care (:func:`text_kind`) and whose numbers are finite is one ``%``
-    of a template made once per shape (the type of each cell: a text, a number, empty), so a row
-    costs one string operation, not one per cell; any other row is written cell by cell."""
+    A row whose strings need no care (:func:`text_kind`) and whose numbers are finite goes through a
+    template made once per shape (the type of each cell: a text, a number, empty), so a row costs
+    one call, not one per cell; any other row is written cell by cell."""
 
     def __init__(self, columns: int) -> None:
         self.letters = [get_column_letter(i + 1) for i in range(columns)]
-        self._templates: dict[tuple[type, ...], tuple[str, Callable[[Sequence[Any]], tuple[Any, ...]], bool]] = {}
+        self._templates: dict[tuple[type, ...], tuple[Callable[[Sequence[Any]], str] | None, bool]] = {}
 
     def plain(self, values: Sequence[Any], kind: int = PLAIN) -> bytes:
         """A row (UTF-8) of values whose strings are of ``kind`` (:func:`text_kind`, found by the caller)."""
         if kind == CELLS:
             return self.row(values)[0].encode()
-        if kind == ESCAPE:
-            values = _escaped(values)
         shape = tuple(map(type, values))
-        template = self._templates.get(shape) or self._template(shape)
-        if template[0]:
-            data = (template[0] % template[1](values)).encode()
-            if not template[2] or not (b"<v>n" in data or b"<v>i" in data or b"<v>-i" in data):
+        render, floats = self._templates.get(shape) or self._template(shape)
+        if render is not None:
+            data = render(_escaped(values) if kind == ESCAPE else values).encode()
+            if not floats or not (b"<v>n" in data or b"<v>i" in data or b"<v>-i" in data):
                 return data              # (a float that is not finite has no number form: such rows go below)
         return self.row(values)[0].encode()
 
-    def _template(self, shape: tuple[type, ...]) -> tuple[str, Callable[[Sequence[Any]], tuple[Any, ...]], bool]:
-        """A row shape's template, what it takes from a row (its cells that are not empty), and
-        whether it has floats; an empty template where a cell's type has none (the row goes cell by cell)."""
-        parts, at = [f'<row r="{ROW}">'], []
+    def _template(self, shape: tuple[type, ...]) -> tuple[Callable[[Sequence[Any]], str] | None, bool]:
+        """A row shape's template: a function that puts a row's values into its markup (an f-string
+        made once per shape: only the markup and the column letters go into its source), and
+        whether the row has floats; None where a cell's type has no template (the row goes cell by cell)."""
+        cells = []
         for i, (letter, kind) in enumerate(zip(self.letters, shape)):
-            ref = f"{letter}{ROW}"
             if kind is str:
-                parts.append(f'<c r="{ref}" t="inlineStr"><is><t>%s</t></is></c>')
+                cells.append(f'<c r="{letter}{ROW}" t="inlineStr"><is><t>{{v[{i}]}}</t></is></c>')
             elif kind is int:
-                parts.append(f'<c r="{ref}"><v>%d</v></c>')
+                cells.append(f'<c r="{letter}{ROW}"><v>{{v[{i}]}}</v></c>')
             elif kind is float:
-                parts.append(f'<c r="{ref}"><v>%r</v></c>')
-            elif kind is not _NONE or len(shape) > len(self.letters):
-                parts = []
+                cells.append(f'<c r="{letter}{ROW}"><v>{{v[{i}]!r}}</v></c>')
+            elif kind is not _NONE:
+                cells = None
                 break
-            else:
-                continue
-            at.append(i)
-        template = ("".join(parts) + "</row>" if parts else "", _taker(at), float in shape)
+        render = None
+        if cells is not None and len(shape) <= len(self.letters):
+            source = f'<row r="{ROW}">{"".join(cells)}</row>'.replace(ROW, "\\x01")
+            render = eval(f"lambda v: f'{source}'")     # noqa: S307 (markup and column letters only)
+        template = (render, float in shape)
         if len(self._templates) < _TEMPLATES:
             self._templates[shape] = template
         return template

@@ -129,7 +129,7 @@ def test_every_kind_of_value_reads_back_from_the_workbook_as_it_was(tmp_path):
     plain = {**AWKWARD, "project_name": "名称", "competent_department": "部门", "implementing_unit": "单位",
              "total_score": 90.5, "total_weight": 100, "grade": "优"}
     escaped = {**plain, "competent_department": AWKWARD["competent_department"]}
-    no_number = {**plain, "total_score": float("-inf")}
+    no_number = {**escaped, "total_score": float("-inf")}
     forms = [form_rows(name, 0, form) for name, form in
              (("a.txt", AWKWARD), ("b.txt", plain), ("c.txt", escaped), ("d.txt", no_number))]
     write_workbook(forms, tmp_path / "book.xlsx")
@@ -143,7 +143,7 @@ def test_every_kind_of_value_reads_back_from_the_workbook_as_it_was(tmp_path):
     assert got[0]["年度资金总额 · 年初预算数"] == 100 and got[0]["年度资金总额 · 全年执行数"] == 99.5
     assert got[1]["项目名称"] == "名称" and got[1]["总分 · 得分"] == 90.5 and got[1]["总分 · 分值"] == 100
     assert got[2]["主管部门"] == "A&B <部门> ]]> 甲" and got[2]["评分等级"] == "优"
-    assert got[3]["总分 · 得分"] == "-inf" and got[3]["项目名称"] == "名称"
+    assert got[3]["总分 · 得分"] == "-inf" and got[3]["主管部门"] == "A&B <部门> ]]> 甲"
     assert [r["来源文件"] for r in got] == ["a.txt", "b.txt", "c.txt", "d.txt"]
     indicators = [[c.value for c in row] for row in book["绩效指标"].iter_rows(min_row=2)]
     assert [row[:4] for row in indicators] == [["a.txt", 0, " 有空格的名称 ", 1], ["a.txt", 0, " 有空格的名称 ", 2],
