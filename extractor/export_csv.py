@@ -11,8 +11,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from pathlib import Path
-from typing import IO, Any, Iterable, NamedTuple
+from typing import IO, Any, Callable, Iterable, NamedTuple
 
 from extractor.export_tables import FINDING_COLUMNS, FORM_COLUMNS, INDICATOR_COLUMNS, Column, FormRows
 from extractor.xlsx_stream import BUFFER
@@ -29,16 +30,76 @@ class CsvPart(NamedTuple):
     count: int
 
 
-def _lines(rows: Iterable[list[Any]]) -> bytes:
+def _lines(rows: Iterable[list[Any]]) -> str:
     text = io.StringIO()
     csv.writer(text).writerows(rows)
-    return text.getvalue().encode()
+    return text.getvalue()
+
+
+_QUOTED = re.compile('[,"\r\n\x00]')    # a field holding one of these is quoted (or refused) by the csv module
+_NONE, _MISSING = type(None), object()
+
+
+class LineFormat:
+    """CSV lines of one table, as the csv module writes them (``csv.writer``, its default dialect):
+    rows whose strings need no quoting go through a template made once per row shape; any other
+    rows through the csv module."""
+
+    def __init__(self) -> None:
+        self._templates: dict[tuple[type, ...], Callable[[list[Any]], str] | None] = {}
+
+    def lines(self, rows: list[list[Any]], plain: bool) -> str:
+        """The rows' lines; ``plain``: no string in them needs quoting."""
+        if plain:
+            out = []
+            for row in rows:
+                shape = tuple(map(type, row))
+                render = self._templates.get(shape, _MISSING)
+                if render is _MISSING:
+                    render = self._template(shape)
+                if render is None:
+                    break
+                out.append(render(row))
+            else:
+                return "".join(out)
+        return _lines(rows)
+
+    def _template(self, shape: tuple[type, ...]) -> Callable[[list[Any]], str] | None:
+        """An f-string made once per shape (only the fields' places go into its source): str and int
+        as ``str()``, float as ``repr()``, None empty, as the csv module writes them; None for other types."""
+        fields: list[str] | None = []
+        for i, kind in enumerate(shape):
+            if kind is str or kind is int:
+                fields.append(f"{{v[{i}]}}")
+            elif kind is float:
+                fields.append(f"{{v[{i}]!r}}")
+            elif kind is _NONE:
+                fields.append("")
+            else:
+                fields = None
+                break
+        render = None
+        if fields is not None and len(fields) > 1:
+            render = eval("lambda v: f'" + ",".join(fields) + "\\r\\n'")     # noqa: S307 (field places only)
+        if len(self._templates) < 4096:
+            self._templates[shape] = render
+        return render
+
+
+FORMS, INDICATORS, FINDINGS = LineFormat(), LineFormat(), LineFormat()
 
 
 def render(forms: list[FormRows]) -> CsvPart:
     """The CSV lines of these forms (done where the document was extracted)."""
-    return CsvPart(_lines(rows.form for rows in forms), _lines(row for rows in forms for row in rows.indicators),
-                   _lines(row for rows in forms for row in rows.findings), len(forms))
+    form_lines, indicator_lines, finding_lines = [], [], []
+    for rows in forms:
+        plain = _QUOTED.search("\t".join(rows.strings)) is None
+        form_lines.append(FORMS.lines([rows.form], plain))
+        indicator_lines.append(INDICATORS.lines(rows.indicators, plain))
+        if rows.findings:
+            finding_lines.append(FINDINGS.lines(rows.findings, plain))
+    return CsvPart("".join(form_lines).encode(), "".join(indicator_lines).encode(), "".join(finding_lines).encode(),
+                   len(forms))
 
 
 class CsvWriter:
@@ -56,7 +117,7 @@ class CsvWriter:
 
     def _open(self, name: str, columns: tuple[Column, ...]) -> IO[bytes]:
         handle = open(self.folder / name, "wb", buffering=BUFFER)
-        handle.write(codecs.BOM_UTF8 + _lines([[c.label for c in columns]]))
+        handle.write(codecs.BOM_UTF8 + _lines([[c.label for c in columns]]).encode())
         return handle
 
     def add(self, part: CsvPart) -> None:

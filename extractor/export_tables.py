@@ -85,13 +85,15 @@ def _cell_text(value: Any) -> Any:
 
 
 class FormRows:
-    """One form's rows in the three tables, with the findings of each marked cell (by field path)."""
+    """One form's rows in the three tables, with the findings of each marked cell (by field path),
+    and every string of its rows (for the renderers to check, once, what needs care)."""
 
-    __slots__ = ("form", "indicators", "findings", "by_path")
+    __slots__ = ("form", "indicators", "findings", "by_path", "strings")
 
     def __init__(self, form: list[Any], indicators: list[list[Any]], findings: list[list[Any]],
                  by_path: dict[str, list[dict[str, Any]]]) -> None:
         self.form, self.indicators, self.findings, self.by_path = form, indicators, findings, by_path
+        self.strings = [v for row in (form, *indicators, *findings) for v in row if type(v) is str]
 
 
 def _walk(columns: tuple[Column, ...]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:

@@ -45,7 +45,7 @@ def render(forms: list[FormRows]) -> WorkbookPart:
     commented (its row is written cell by cell)."""
     part = WorkbookPart([], [], [], [], [], len(forms))
     for rows in forms:
-        kind = text_kind([v for row in (rows.form, *rows.indicators, *rows.findings) for v in row if type(v) is str])
+        kind = text_kind(rows.strings)
         if not rows.by_path:
             part.forms.append(FORMS.plain(rows.form, kind))
             part.indicators.extend([INDICATORS.plain(row, kind) for row in rows.indicators])

@@ -200,3 +200,22 @@ def test_cells_with_findings_are_filled_and_commented_empty_or_not(tmp_path):
     total = forms.cell(2, [c.value for c in forms[1]].index("总分 · 得分") + 1)
     assert total.value == 90.5 and total.fill.fgColor.rgb.endswith("FBE3A6") and "≠ 14.5" in total.comment.text
     assert [r[6].value for r in book["校验问题"].iter_rows(min_row=2)] == ["score_out_of_range", "missing", "total_score_mismatch"]
+
+
+def test_csv_lines_are_the_csv_modules_whatever_the_values():
+    """Rows with nothing to quote go through per-shape templates; they must read as the csv module writes."""
+    import io
+
+    from extractor.export_csv import render
+    from extractor.export_tables import form_rows
+
+    quoted = {**AWKWARD, "implementing_unit": 'a, "b"\r\nc', "project_name": "名称"}
+    plain = {**AWKWARD, "implementing_unit": "单位", "project_name": "名称", "grade": "优", "total_score": 1e-07}
+    forms = [form_rows(name, i, form) for i, (name, form) in enumerate((("a.txt", AWKWARD), ("b.txt", quoted), ("c.txt", plain)))]
+    expected = []
+    for table in ([f.form for f in forms], [r for f in forms for r in f.indicators]):
+        text = io.StringIO()
+        csv.writer(text).writerows(table)
+        expected.append(text.getvalue().encode())
+    part = render(forms)
+    assert [part.forms, part.indicators] == expected and part.count == 3
