@@ -93,8 +93,8 @@ def render(forms: list[FormRows]) -> CsvPart:
     """The CSV lines of these forms (done where the document was extracted)."""
     form_lines, indicator_lines, finding_lines = [], [], []
     for rows in forms:
-        plain = _QUOTED.search("\t".join(rows.strings)) is None
-        form_lines.append(FORMS.lines([rows.form], plain))
+        form_lines.append(FORMS.lines([rows.form], _QUOTED.search("\t".join(rows.form_strings)) is None))
+        plain = _QUOTED.search("\t".join(rows.row_strings)) is None
         indicator_lines.append(INDICATORS.lines(rows.indicators, plain))
         if rows.findings:
             finding_lines.append(FINDINGS.lines(rows.findings, plain))

@@ -86,14 +86,16 @@ def _cell_text(value: Any) -> Any:
 
 class FormRows:
     """One form's rows in the three tables, with the findings of each marked cell (by field path),
-    and every string of its rows (for the renderers to check, once, what needs care)."""
+    and the strings of its form row and of its other rows (for the renderers to check, once, what
+    needs care: the form row holds the long texts, which often do)."""
 
-    __slots__ = ("form", "indicators", "findings", "by_path", "strings")
+    __slots__ = ("form", "indicators", "findings", "by_path", "form_strings", "row_strings")
 
     def __init__(self, form: list[Any], indicators: list[list[Any]], findings: list[list[Any]],
                  by_path: dict[str, list[dict[str, Any]]]) -> None:
         self.form, self.indicators, self.findings, self.by_path = form, indicators, findings, by_path
-        self.strings = [v for row in (form, *indicators, *findings) for v in row if type(v) is str]
+        self.form_strings = [v for v in form if type(v) is str]
+        self.row_strings = [v for row in (*indicators, *findings) for v in row if type(v) is str]
 
 
 def _walk(columns: tuple[Column, ...]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:

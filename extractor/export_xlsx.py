@@ -45,15 +45,15 @@ def render(forms: list[FormRows]) -> WorkbookPart:
     commented (its row is written cell by cell)."""
     part = WorkbookPart([], [], [], [], [], len(forms))
     for rows in forms:
-        kind = text_kind(rows.strings)
+        kind, row_kind = text_kind(rows.form_strings), text_kind(rows.row_strings)
         if not rows.by_path:
             part.forms.append(FORMS.plain(rows.form, kind))
-            part.indicators.extend([INDICATORS.plain(row, kind) for row in rows.indicators])
+            part.indicators.extend([INDICATORS.plain(row, row_kind) for row in rows.indicators])
             continue
         _add_marked(FORMS, _form_marks(rows.by_path), [rows.form], kind, part.forms, part.form_comments)
-        _add_marked(INDICATORS, _indicator_marks(rows.by_path), rows.indicators, kind, part.indicators,
+        _add_marked(INDICATORS, _indicator_marks(rows.by_path), rows.indicators, row_kind, part.indicators,
                     part.indicator_comments)
-        part.findings.extend([FINDINGS.plain(row, kind) for row in rows.findings])
+        part.findings.extend([FINDINGS.plain(row, row_kind) for row in rows.findings])
     return part
 
 
