@@ -6,15 +6,22 @@
 Documents are synthetic (:mod:`eval.synthetic`, seeded, every one different, so none is a
 duplicate of another), written as text files first; the clock starts after.
 
-- export cost: the batch is run as ``formex extract -o OUT --xlsx --csv`` runs it (``Batch``
-  with the workbook and CSV writers as sinks, ``--workers`` default: the cores). The writers'
-  time is measured in the run; the workers' share (each form's rows for the exports, and its
-  forms.jsonl line: serialised again here, an upper bound, since the batch reuses the result
-  file's serialisation) is measured again apart on the same results. Extraction is the run less
-  the exports' share. Ratios in wall time and in CPU time (this process and its workers: steadier
-  on a shared machine).
-- peak RSS: ``formex extract DIR -o OUT --xlsx --csv`` in a child process on a small and a large
-  batch; the child's own peak RSS and its workers' (``RUSAGE_CHILDREN``: the largest of them).
+Export cost: the same inputs are run twice as ``formex extract -o OUT`` runs them (``Batch``,
+``--workers`` default: the cores), once with the workbook and CSV writers as sinks (``--xlsx
+--csv``: run A) and once without (run B). What the exports cost, CPU time of this process and its
+workers, accounted piece by piece:
+
+- in the workers: each document's export parts (:func:`~extractor.export_tables.render_exports`),
+  its forms.jsonl lines and flagged forms (from the forms the result file has serialised already),
+  and pickling all of it to the batch: measured again here, apart, on run A's results;
+- in the batch process: unpickling it (measured apart too), the writers' ``add`` and ``close`` and
+  the writing of forms.jsonl/flagged.jsonl (timed in run A).
+
+Extraction is run A less all of that. As a check, run A less run B (which has no workbook and
+CSV but still lists forms.jsonl) is printed beside the accounted workbook + CSV cost: the two
+should agree within the noise of a shared machine. The parser + validators (``extract_text`` on
+each document's text, in this process) are timed apart as well, to project the ratio for a
+parser N times faster: extraction less (N-1)/N of them.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import resource
 import subprocess
 import sys
@@ -29,7 +37,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from eval.synthetic import make_document
 
@@ -56,58 +64,112 @@ def write_documents(folder: Path, *, forms: int | None = None, documents: int | 
 class Timed:
     """A sink (workbook or CSV writer) whose ``add`` and ``close`` are timed."""
 
-    def __init__(self, sink, timer: "Timers") -> None:  # type: ignore[no-untyped-def]
-        self.sink, self.timer = sink, timer
+    def __init__(self, sink: Any, timer: "Timers") -> None:
+        self.sink, self.timer, self.kind = sink, timer, sink.kind
 
-    def add(self, rows) -> None:  # type: ignore[no-untyped-def]
+    def add(self, part: Any) -> None:
         with self.timer("sinks"):
-            self.sink.add(rows)
+            self.sink.add(part)
 
     def close(self) -> int:
         with self.timer("sinks"):
             return self.sink.close()
 
 
-def export_cost(forms: int, workers: int) -> dict[str, float]:
-    from extractor.batch import Batch, listing
+def run_batch(root: Path, name: str, items: list, refused: list, workers: int, exports: bool) -> dict[str, Any]:
+    """One batch over the inputs into ``root/name``: wall and CPU seconds, and the parent's timers."""
+    from extractor.batch import Batch, BatchOutput
     from extractor.export_csv import CsvWriter
-    from extractor.export_tables import document_rows
     from extractor.export_xlsx import WorkbookWriter
+    from extractor.settings import Settings
+
+    timer = Timers()
+    sinks = [Timed(WorkbookWriter(root / f"{name}.xlsx"), timer), Timed(CsvWriter(root / f"{name}_csv"), timer)] \
+        if exports else []
+    batch = Batch(root / name, Settings(), workers=workers, sinks=sinks)
+    listed = BatchOutput._list
+
+    def timed_list(self: Any, *args: Any) -> None:          # forms.jsonl and flagged.jsonl, written here
+        with timer("list"):
+            listed(self, *args)
+
+    BatchOutput._list = timed_list   # type: ignore[method-assign]
+    try:
+        started, cpu = time.perf_counter(), cpu_seconds()
+        summary = batch.run(items, refused)
+        for sink in sinks:
+            sink.close()
+        wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    finally:
+        BatchOutput._list = listed   # type: ignore[method-assign]
+    return {"wall": wall, "cpu": cpu, "timer": timer, "batch": batch, "forms": summary.run.forms}
+
+
+def apart(root: Path, batch: Any, kinds: tuple[str, ...]) -> "Timers":
+    """The workers' share of the exports, measured again here on the batch's results, and the
+    parser + validators on the same documents."""
+    from extractor.backends import get_backend
+    from extractor.batch import _compact, flagged_forms, listing_lines
+    from extractor.export_tables import render_exports
+    from extractor.pipeline import extract_text
+    from extractor.settings import Settings
+
+    timer, settings = Timers(), Settings()
+    backend = get_backend(settings)
+    for name in batch.output.result_names():
+        document = json.loads((root / name).read_text(encoding="utf-8"))
+        forms = [_compact(form) for form in document.get("forms") or []]   # the result file's own serialisation
+        with timer("render"):
+            parts = render_exports(document, kinds)
+        with timer("listing"):
+            listed = (listing_lines(document, forms), flagged_forms(document))
+        with timer("pickle"):
+            sent = pickle.dumps((parts, listed), protocol=pickle.HIGHEST_PROTOCOL)
+        with timer("unpickle"):
+            pickle.loads(sent)
+        text = Path(document["source"]).read_text(encoding="utf-8")
+        with timer("parser_validators"):
+            extract_text(text, source=document["source"], settings=settings, backend=backend)
+    return timer
+
+
+def export_cost(forms: int, workers: int) -> dict[str, Any]:
     from extractor.inputs import discover
     from extractor.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         documents, total = write_documents(root / "in", forms=forms)
-        settings = Settings()
-        items, refused = discover([str(root / "in")], max_bytes=settings.max_input_bytes)
-        timer = Timers()
-        sinks = [Timed(WorkbookWriter(root / "forms.xlsx"), timer), Timed(CsvWriter(root / "csv"), timer)]
-        batch = Batch(root / "out", settings, workers=workers, sinks=sinks)
-        started, cpu = time.perf_counter(), cpu_seconds()
-        summary = batch.run(items, refused)
-        for sink in sinks:
-            sink.close()
-        run, run_cpu = time.perf_counter() - started, cpu_seconds() - cpu
-        size = (root / "forms.xlsx").stat().st_size
-
-        apart = Timers()           # the workers' share, measured again here on the same results
-        for name in batch.output.result_names():
-            document = json.loads((root / "out" / name).read_text(encoding="utf-8"))
-            with apart("rows"):
-                list(document_rows(iter([document])))
-            with apart("jsonl"):
-                listing(document)
-    export_wall = timer.wall["sinks"] + apart.wall["rows"] + apart.wall["jsonl"]
-    export_cpu = timer.cpu["sinks"] + apart.cpu["rows"] + apart.cpu["jsonl"]
-    extraction, extraction_cpu = run - timer.wall["sinks"], run_cpu - timer.cpu["sinks"] - apart.cpu["rows"]
-    return {"documents": documents, "forms": total, "forms_extracted": summary.run.forms, "workers": workers,
-            "run_s": round(run, 2), "run_cpu_s": round(run_cpu, 2),
-            "extraction_s": round(extraction, 2), "extraction_cpu_s": round(extraction_cpu, 2),
-            "workbook_csv_writers_s": round(timer.wall["sinks"], 2), "workbook_csv_writers_cpu_s": round(timer.cpu["sinks"], 2),
-            "rows_cpu_s": round(apart.cpu["rows"], 2), "forms_jsonl_cpu_s": round(apart.cpu["jsonl"], 2),
-            "exports_over_extraction": round(export_wall / extraction, 3),
-            "exports_over_extraction_cpu": round(export_cpu / extraction_cpu, 3), "workbook_mb": round(size / 2**20, 1)}
+        items, refused = discover([str(root / "in")], max_bytes=Settings().max_input_bytes)
+        load = os.getloadavg()[0]
+        a = run_batch(root, "a", items, refused, workers, exports=True)
+        b = run_batch(root, "b", items, refused, workers, exports=False)
+        size = (root / "a.xlsx").stat().st_size
+        kinds = tuple(sink.kind for sink in a["batch"].sinks)
+        worker = apart(root / "a", a["batch"], kinds)
+        load = max(load, os.getloadavg()[0])
+    timer = a["timer"]
+    book_csv = timer.cpu["sinks"] + worker.cpu["render"]       # the workbook and CSV
+    ipc = worker.cpu["pickle"] + worker.cpu["unpickle"]        # their parts and the listing, passed to the batch
+    jsonl = worker.cpu["listing"] + timer.cpu["list"]          # forms.jsonl and flagged.jsonl
+    exports = book_csv + ipc + jsonl
+    extraction = a["cpu"] - exports
+    n = a["forms"]
+    us = lambda seconds: round(1e6 * seconds / n, 1)   # noqa: E731  (µs per form)
+    pv = worker.cpu["parser_validators"]
+    projected = {f"parser_{k}x_faster": round(exports / (extraction - pv * (k - 1) / k), 3) for k in (3, 4)}
+    return {"documents": documents, "forms": total, "forms_extracted": n, "workers": workers,
+            "load_average_max": round(load, 1), "workbook_mb": round(size / 2**20, 1),
+            "run_a_wall_s": round(a["wall"], 2), "run_b_wall_s": round(b["wall"], 2),
+            "run_a_cpu_s": round(a["cpu"], 2), "run_b_cpu_s": round(b["cpu"], 2),
+            "us_per_form": {"exports": us(exports), "extraction": us(extraction),
+                            "workbook_csv_render_in_workers": us(worker.cpu["render"]),
+                            "workbook_csv_writers": us(timer.cpu["sinks"]), "pickle_unpickle": us(ipc),
+                            "forms_jsonl_flagged": us(jsonl), "parser_validators": us(pv),
+                            "run_a_less_run_b": us(a["cpu"] - b["cpu"]), "accounted_workbook_csv": us(book_csv + ipc)},
+            "exports_over_extraction_cpu": round(exports / extraction, 3),
+            "exports_over_extraction_wall_a_vs_b": round((a["wall"] - b["wall"]) / b["wall"], 3),
+            "projected_exports_over_extraction_cpu": projected}
 
 
 class Timers:

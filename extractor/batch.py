@@ -36,7 +36,7 @@ from extractor import progress
 from extractor.atomic import AtomicWriter, write_atomically
 from extractor.backends import Backend, get_backend
 from extractor.errors import BudgetExhausted, FormexError, InternalError, WorkerCrashed
-from extractor.export_tables import FormRows, document_rows
+from extractor.export_tables import render_exports
 from extractor.inputs import InputItem, Refused
 from extractor.lifeline import die_with_parent
 from extractor.log import get_logger
@@ -103,15 +103,19 @@ def serialise(document: dict[str, Any], *, pretty: bool = False) -> tuple[str, s
     else:
         text = "{" + ",".join(f'"forms":[{",".join(forms)}]' if key == "forms" else f"{_compact(key)}:{_compact(value)}"
                               for key, value in document.items()) + "}\n"
+    return text, listing_lines(document, forms), flagged_forms(document)
+
+
+def listing_lines(document: dict[str, Any], forms: list[str]) -> str:
+    """A result's lines for forms.jsonl, from its forms already serialised (compact)."""
     prefix = f'{{"source":{_compact(document.get("source"))},"sha256":{_compact(document.get("sha256"))},"form_index":'
-    lines = "".join(f"{prefix}{index},{form[1:]}\n" if form != "{}" else f"{prefix}{index}}}\n"
-                    for index, form in enumerate(forms))
-    return text, lines, flagged_forms(document)
+    return "".join(f"{prefix}{index},{form[1:]}\n" if form != "{}" else f"{prefix}{index}}}\n"
+                   for index, form in enumerate(forms))
 
 
 def listing(document: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """A result's lines for forms.jsonl, and its flagged forms."""
-    return serialise(document)[1:]
+    return listing_lines(document, [_compact(form) for form in document.get("forms") or []]), flagged_forms(document)
 
 
 def flagged_forms(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -149,9 +153,10 @@ def _init_worker(settings: Settings, pages: Any = None, parent_pid: int | None =
 
 
 def extract_outcome(data: bytes, source: str, settings: Settings, backend: Backend, *, pretty: bool = False,
-                    rows: bool = False) -> dict[str, Any]:
+                    exports: Sequence[str] = ()) -> dict[str, Any]:
     """Extract one document: ``{"ok": True, "summary", "document": its result's JSON text, "lines":
-    its forms.jsonl lines, "flagged"}`` (and with ``rows``, its forms' rows for the exports), or
+    its forms.jsonl lines, "flagged"}`` (and with ``exports``, its part of each export:
+    :func:`~extractor.export_tables.render_exports`), or
     ``{"ok": False, "error"}``. A failure of the input is data, never an exception; small enough
     to pass between processes."""
     try:
@@ -164,16 +169,17 @@ def extract_outcome(data: bytes, source: str, settings: Settings, backend: Backe
     document = result.to_json()
     text, lines, flagged = serialise(document, pretty=pretty)
     outcome = {"ok": True, "summary": result.summary(), "document": text, "lines": lines, "flagged": flagged}
-    if rows:
-        outcome["rows"] = list(document_rows(iter([document])))
+    if exports:
+        outcome["exports"] = render_exports(document, exports)
     return outcome
 
 
 def extract_document(data: bytes, source: str, target: str, settings: Settings | None = None,
-                     backend: Backend | None = None, *, pretty: bool = False, rows: bool = False) -> dict[str, Any]:
+                     backend: Backend | None = None, *, pretty: bool = False,
+                     exports: Sequence[str] = ()) -> dict[str, Any]:
     """Extract one document and write its result to ``target`` (:func:`extract_outcome`)."""
     outcome = extract_outcome(data, source, settings or _worker_settings, backend or _worker_backend,
-                              pretty=pretty, rows=rows)
+                              pretty=pretty, exports=exports)
     if outcome["ok"]:
         write_atomically(as_path(target), outcome.pop("document"))
     return outcome
@@ -188,10 +194,10 @@ class BatchOutput:
     """Everything a batch writes besides the results: markers, forms.jsonl and flagged.jsonl
     (streamed, committed at the end), errors.jsonl, duplicates.jsonl, and the exports' rows.
 
-    Exports (``sinks``: anything with ``add(FormRows)``, such as the workbook and CSV writers) get
-    each form's rows in input order while the batch runs: every input position is settled once
-    (with its rows, or with none when it failed or repeats another input), and rows wait only
-    for the positions before them still in a worker."""
+    Exports (``sinks``: the workbook and CSV writers, anything with a ``kind`` and ``add(part)``) get
+    each document's part, rendered where it was extracted, in input order while the batch runs:
+    every input position is settled once (with its parts, or with none when it failed or repeats
+    another input), and parts wait only for the positions before them still in a worker."""
 
     def __init__(self, outdir: Path, summary: BatchSummary, sinks: Sequence[Any] = ()) -> None:
         self.outdir = outdir
@@ -204,7 +210,8 @@ class BatchOutput:
         self.duplicates = AtomicWriter(outdir / DUPLICATES_FILE)
         self._results: list[tuple[int, str]] = []      # (input position, result name) of each result
         self.sinks = list(sinks)
-        self._ready: dict[int, list[FormRows] | None] = {}   # settled positions waiting for earlier ones
+        self.kinds = tuple(sink.kind for sink in self.sinks)
+        self._ready: dict[int, dict[str, Any] | None] = {}   # settled positions waiting for earlier ones
         self._next = 0
 
     def marker(self, digest: str) -> Path:
@@ -231,7 +238,7 @@ class BatchOutput:
         for error in summary["form_errors"]:
             self.summary.errors.append({**error, "source": item.source})
         self._list(position, f"{item.result_name}.json", outcome["lines"], outcome["flagged"])
-        self.settle(position, outcome.get("rows"))
+        self.settle(position, outcome.get("exports"))
 
     def skipped(self, position: int, record: dict[str, Any],
                 same_content_as: tuple[InputItem, str] | None = None) -> None:
@@ -247,7 +254,7 @@ class BatchOutput:
             self.settle(position)
             return
         self._list(position, record["result"], *listing(document))
-        self.settle(position, list(document_rows(iter([document]))) if self.sinks else None)
+        self.settle(position, render_exports(document, self.kinds) if self.sinks else None)
 
     def duplicate(self, item: InputItem, first: str, result: str | None) -> None:
         entry = {"source": item.source, "same_content_as": first, "result": result}
@@ -260,15 +267,16 @@ class BatchOutput:
         self.summary.failed += 1
         self.summary.errors.append({**error, "source": source})
 
-    def settle(self, position: int, rows: list[FormRows] | None = None) -> None:
-        """Input ``position`` is done with (its rows, or None); pass on every row now in order."""
+    def settle(self, position: int, parts: dict[str, Any] | None = None) -> None:
+        """Input ``position`` is done with (its exports' parts, or None); pass on every part now in order."""
         if not self.sinks:
             return
-        self._ready[position] = rows
+        self._ready[position] = parts
         while self._next in self._ready:
-            for form in self._ready.pop(self._next) or ():
+            parts = self._ready.pop(self._next)
+            if parts:
                 for sink in self.sinks:
-                    sink.add(form)
+                    sink.add(parts[sink.kind])
             self._next += 1
 
     def _list(self, position: int, result: str, lines: str, flagged: list[dict[str, Any]]) -> None:
@@ -424,7 +432,7 @@ class Batch:
                         "not sent: the token budget is spent").as_dict()})
                     continue
                 outcome = extract_document(data, item.source, str(self._target(item)), self.settings, backend,
-                                           pretty=self.pretty, rows=bool(self.sinks))
+                                           pretty=self.pretty, exports=self.output.kinds)
                 self._finish(position, item, digest, outcome)
         finally:
             progress.listen_pages(None)
@@ -440,7 +448,7 @@ class Batch:
                 while len(pending) >= self.workers * 2:
                     pool = self._collect(pending, pool, pages)
                 future = pool.submit(extract_document, data, item.source, str(self._target(item)), pretty=self.pretty,
-                                     rows=bool(self.sinks))
+                                     exports=self.output.kinds)
                 pending[future] = (position, item, digest)
             while pending:
                 pool = self._collect(pending, pool, pages)

@@ -8,42 +8,127 @@ printed labels; the field path of each column is in the workbook's header commen
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import re
 from pathlib import Path
-from typing import Iterable
+from typing import IO, Any, Callable, Iterable, NamedTuple
 
 from extractor.export_tables import FINDING_COLUMNS, FORM_COLUMNS, INDICATOR_COLUMNS, Column, FormRows
+from extractor.xlsx_stream import BUFFER
 
 FILES = {"forms": "forms.csv", "indicators": "indicators.csv", "findings": "findings.csv"}
 
 
+class CsvPart(NamedTuple):
+    """Some forms' lines of the three files, as UTF-8."""
+
+    forms: bytes
+    indicators: bytes
+    findings: bytes
+    count: int
+
+
+def _lines(rows: Iterable[list[Any]]) -> str:
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    return text.getvalue()
+
+
+_QUOTED = re.compile('[,"\r\n\x00]')    # a field holding one of these is quoted (or refused) by the csv module
+_NONE, _MISSING = type(None), object()
+
+
+class LineFormat:
+    """CSV lines of one table, as the csv module writes them (``csv.writer``, its default dialect):
+    rows whose strings need no quoting go through a template made once per row shape; any other
+    rows through the csv module."""
+
+    def __init__(self) -> None:
+        self._templates: dict[tuple[type, ...], Callable[[list[Any]], str] | None] = {}
+
+    def lines(self, rows: list[list[Any]], plain: bool) -> str:
+        """The rows' lines; ``plain``: no string in them needs quoting."""
+        if plain:
+            out = []
+            for row in rows:
+                shape = tuple(map(type, row))
+                render = self._templates.get(shape, _MISSING)
+                if render is _MISSING:
+                    render = self._template(shape)
+                if render is None:
+                    break
+                out.append(render(row))
+            else:
+                return "".join(out)
+        return _lines(rows)
+
+    def _template(self, shape: tuple[type, ...]) -> Callable[[list[Any]], str] | None:
+        """An f-string made once per shape (only the fields' places go into its source): str and int
+        as ``str()``, float as ``repr()``, None empty, as the csv module writes them; None for other types."""
+        fields: list[str] | None = []
+        for i, kind in enumerate(shape):
+            if kind is str or kind is int:
+                fields.append(f"{{v[{i}]}}")
+            elif kind is float:
+                fields.append(f"{{v[{i}]!r}}")
+            elif kind is _NONE:
+                fields.append("")
+            else:
+                fields = None
+                break
+        render = None
+        if fields is not None and len(fields) > 1:
+            render = eval("lambda v: f'" + ",".join(fields) + "\\r\\n'")     # noqa: S307 (field places only)
+        if len(self._templates) < 4096:
+            self._templates[shape] = render
+        return render
+
+
+FORMS, INDICATORS, FINDINGS = LineFormat(), LineFormat(), LineFormat()
+
+
+def render(forms: list[FormRows]) -> CsvPart:
+    """The CSV lines of these forms (done where the document was extracted)."""
+    form_lines, indicator_lines, finding_lines = [], [], []
+    for rows in forms:
+        form_lines.append(FORMS.lines([rows.form], _QUOTED.search("\t".join(rows.form_strings)) is None))
+        plain = _QUOTED.search("\t".join(rows.row_strings)) is None
+        indicator_lines.append(INDICATORS.lines(rows.indicators, plain))
+        if rows.findings:
+            finding_lines.append(FINDINGS.lines(rows.findings, plain))
+    return CsvPart("".join(form_lines).encode(), "".join(indicator_lines).encode(), "".join(finding_lines).encode(),
+                   len(forms))
+
+
 class CsvWriter:
-    """Add forms one at a time, then :meth:`close`."""
+    """Add each document's :class:`CsvPart` in input order, then :meth:`close`."""
+
+    kind = "csv"
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
-        self._handles = []
         self.forms = self._open(FILES["forms"], FORM_COLUMNS)
         self.indicators = self._open(FILES["indicators"], INDICATOR_COLUMNS)
         self.findings = self._open(FILES["findings"], FINDING_COLUMNS)
         self.count = 0
 
-    def _open(self, name: str, columns: tuple[Column, ...]):  # type: ignore[no-untyped-def]
-        handle = open(self.folder / name, "w", encoding="utf-8-sig", newline="")
-        self._handles.append(handle)
-        writer = csv.writer(handle)
-        writer.writerow([c.label for c in columns])
-        return writer
+    def _open(self, name: str, columns: tuple[Column, ...]) -> IO[bytes]:
+        handle = open(self.folder / name, "wb", buffering=BUFFER)
+        handle.write(codecs.BOM_UTF8 + _lines([[c.label for c in columns]]).encode())
+        return handle
 
-    def add(self, rows: FormRows) -> None:
-        self.forms.writerow(rows.form)
-        self.indicators.writerows(rows.indicators)
-        self.findings.writerows(rows.findings)
-        self.count += 1
+    def add(self, part: CsvPart) -> None:
+        self.forms.write(part.forms)
+        self.indicators.write(part.indicators)
+        if part.findings:
+            self.findings.write(part.findings)
+        self.count += part.count
 
     def close(self) -> int:
-        for handle in self._handles:
+        for handle in (self.forms, self.indicators, self.findings):
             handle.close()
         return self.count
 
@@ -53,7 +138,7 @@ def write_csv(forms: Iterable[FormRows], folder: Path) -> int:
     writer = CsvWriter(folder)
     try:
         for rows in forms:
-            writer.add(rows)
+            writer.add(render([rows]))
     finally:
         writer.close()
     return writer.count

@@ -9,7 +9,8 @@ export of any size holds one document in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from importlib import import_module
+from typing import Any, Iterator, Sequence
 
 from extractor.labels import FORM_TITLES, FUND_COLUMN_LABELS, INDICATOR_LABELS, label_of
 
@@ -44,7 +45,6 @@ FORM_COLUMNS = (
     _field("goal_expected", 48), _field("goal_actual", 48), _field("goal_overall", 48), _field("goal_annual", 48),
 )
 
-_FORM_PATHS = tuple((c.path, tuple(c.path.split("."))) for c in FORM_COLUMNS)
 INDICATOR_FIELDS = tuple(INDICATOR_LABELS)
 INDICATOR_COLUMNS = (
     Column("来源文件", "source", 36), Column("表序号", "form_index", 7), Column(label_of("project_name"), "project_name", 30),
@@ -84,26 +84,66 @@ def _cell_text(value: Any) -> Any:
     return str(value)
 
 
-@dataclass
 class FormRows:
-    """One form's rows in the three tables, with the findings of each marked cell."""
+    """One form's rows in the three tables, with the findings of each marked cell (by field path),
+    and the strings of its form row and of its other rows (for the renderers to check, once, what
+    needs care: the form row holds the long texts, which often do)."""
 
-    form: list[Any]
-    indicators: list[list[Any]]
-    findings: list[list[Any]]
-    by_path: dict[str, list[dict[str, Any]]]
+    __slots__ = ("form", "indicators", "findings", "by_path", "form_strings", "row_strings")
+
+    def __init__(self, form: list[Any], indicators: list[list[Any]], findings: list[list[Any]],
+                 by_path: dict[str, list[dict[str, Any]]]) -> None:
+        self.form, self.indicators, self.findings, self.by_path = form, indicators, findings, by_path
+        self.form_strings = [v for v in form if type(v) is str]
+        self.row_strings = [v for row in (*indicators, *findings) for v in row if type(v) is str]
+
+
+def _walk(columns: tuple[Column, ...]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """The form columns' paths as steps: (the dicts to go into, the keys read there), one step per
+    run of neighbouring columns under the same dict; read with ``map(dict.get, keys)``."""
+    steps: list[tuple[tuple[str, ...], list[str]]] = []
+    for column in columns:
+        *where, key = column.path.split(".")
+        if steps and steps[-1][0] == tuple(where):
+            steps[-1][1].append(key)
+        else:
+            steps.append((tuple(where), [key]))
+    return tuple((where, tuple(keys)) for where, keys in steps)
+
+
+_FORM_STEPS = _walk(FORM_COLUMNS[len(META_COLUMNS):])
+_CONTAINERS = frozenset((dict, list))
+_EMPTY: dict[str, Any] = {}
+
+
+def _form_values(form: dict[str, Any]) -> list[Any]:
+    """The form table's field columns in one walk (only scalars: a dict or list reads as None)."""
+    values: list[Any] = []
+    for where, keys in _FORM_STEPS:
+        inner: Any = form
+        for part in where:
+            inner = inner.get(part)
+            if type(inner) is not dict:
+                inner = _EMPTY
+                break
+        values.extend(map(inner.get, keys))
+    if not _CONTAINERS.isdisjoint(map(type, values)):
+        values = [None if type(value) in _CONTAINERS else value for value in values]
+    return values
 
 
 def form_rows(source: str, index: int, form: dict[str, Any]) -> FormRows:
+    """One form's rows: one walk of the form, shared by every export."""
     validation = form.get("validation") or {}
-    findings = validation.get("findings", [])
-    meta = {"source": source, "form_index": index, "form_type": FORM_TITLES.get(form.get("form_type"), form.get("form_type")),
-            "validation.status": validation.get("status"), "validation.findings": len(findings)}
-    form_row = [meta[path] if path in meta else get_path(form, parts) for path, parts in _FORM_PATHS]
+    findings = validation.get("findings") or []
+    form_type = form.get("form_type")
+    form_row = [source, index, FORM_TITLES.get(form_type, form_type), validation.get("status"), len(findings),
+                *_form_values(form)]
     name = form.get("project_name")
-    indicator_rows = [[source, index, name, r + 1, *(row.get(f) for f in INDICATOR_FIELDS)]
-                      for r, row in enumerate(form.get("indicators") or [])]
     indicators = form.get("indicators") or []
+    indicator_rows = [[source, index, name, r, *map(row.get, INDICATOR_FIELDS)] for r, row in enumerate(indicators, 1)]
+    if not findings:
+        return FormRows(form_row, indicator_rows, [], {})
     finding_rows = []
     for f in findings:
         path = f.get("path") or ""
@@ -128,3 +168,14 @@ def document_rows(documents: Iterator[dict[str, Any]]) -> Iterator[FormRows]:
         source = document.get("source")
         for index, form in enumerate(document.get("forms") or []):
             yield form_rows(source, index, form)
+
+
+RENDERERS = {"xlsx": "extractor.export_xlsx", "csv": "extractor.export_csv"}   # each module's render(forms)
+
+
+def render_exports(document: dict[str, Any], kinds: Sequence[str]) -> dict[str, Any]:
+    """One document's part of each export asked for (``kinds``: keys of :data:`RENDERERS`), from
+    one walk of its forms. Runs where the document was extracted (a worker): what comes back is
+    text, cheap to pass between processes; the writers only number and write it, in input order."""
+    forms = list(document_rows(iter([document])))
+    return {kind: import_module(RENDERERS[kind]).render(forms) for kind in kinds}

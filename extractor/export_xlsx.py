@@ -12,16 +12,79 @@ rows written and nothing else.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 from extractor.export_tables import (FINDING_COLUMNS, FORM_COLUMNS, INDICATOR_COLUMNS, INDICATOR_FIELDS, META_COLUMNS,
                                      Column, FormRows)
-from extractor.xlsx_stream import StreamBook, StreamSheet, Styled
+from extractor.xlsx_stream import RowFormat, StreamBook, StreamSheet, Styled, text_kind
 
 SHEETS = {"forms": "表单", "indicators": "绩效指标", "findings": "校验问题"}
 _FORM_FIELD_AT = [(i, c.path) for i, c in enumerate(FORM_COLUMNS) if c not in META_COLUMNS]   # markable fields
 _INDICATOR_FIRST = len(INDICATOR_COLUMNS) - len(INDICATOR_FIELDS)
+_INDICATOR_PATH = re.compile(r"indicators\[(\d+)\]\.(\w+)")
+FORMS, INDICATORS, FINDINGS = (RowFormat(len(columns)) for columns in (FORM_COLUMNS, INDICATOR_COLUMNS, FINDING_COLUMNS))
+
+
+class WorkbookPart(NamedTuple):
+    """Some forms' rows of the three sheets, rendered (UTF-8, to be numbered where they are added),
+    with their comments: (which of these rows, column, text)."""
+
+    forms: list[bytes]
+    form_comments: list[tuple[int, int, str]]
+    indicators: list[bytes]
+    indicator_comments: list[tuple[int, int, str]]
+    findings: list[bytes]
+    count: int
+
+
+def render(forms: list[FormRows]) -> WorkbookPart:
+    """The workbook rows of these forms, each row one ``%`` of its sheet's template where it can be
+    (:class:`~extractor.xlsx_stream.RowFormat`); a cell whose field has findings is filled and
+    commented (its row is written cell by cell)."""
+    part = WorkbookPart([], [], [], [], [], len(forms))
+    for rows in forms:
+        kind, row_kind = text_kind(rows.form_strings), text_kind(rows.row_strings)
+        if not rows.by_path:
+            part.forms.append(FORMS.plain(rows.form, kind))
+            part.indicators.extend([INDICATORS.plain(row, row_kind) for row in rows.indicators])
+            continue
+        _add_marked(FORMS, _form_marks(rows.by_path), [rows.form], kind, part.forms, part.form_comments)
+        _add_marked(INDICATORS, _indicator_marks(rows.by_path), rows.indicators, row_kind, part.indicators,
+                    part.indicator_comments)
+        part.findings.extend([FINDINGS.plain(row, row_kind) for row in rows.findings])
+    return part
+
+
+def _form_marks(by_path: dict[str, list[dict[str, Any]]]) -> dict[int, dict[int, list[dict[str, Any]]]]:
+    """The form row's cells with findings: {0: {column: findings}}."""
+    marks = {at: by_path[path] for at, path in _FORM_FIELD_AT if path in by_path}
+    return {0: marks} if marks else {}
+
+
+def _indicator_marks(by_path: dict[str, list[dict[str, Any]]]) -> dict[int, dict[int, list[dict[str, Any]]]]:
+    """The indicator rows' cells with findings: {row: {column: findings}}."""
+    marks: dict[int, dict[int, list[dict[str, Any]]]] = {}
+    for path, findings in by_path.items():
+        match = _INDICATOR_PATH.fullmatch(path)
+        if match and match.group(2) in INDICATOR_FIELDS:
+            column = _INDICATOR_FIRST + INDICATOR_FIELDS.index(match.group(2))
+            marks.setdefault(int(match.group(1)), {})[column] = findings
+    return marks
+
+
+def _add_marked(sheet: RowFormat, marks: dict[int, dict[int, list[dict[str, Any]]]], rows: list[list[Any]],
+                kind: int, out: list[bytes], comments: list[tuple[int, int, str]]) -> None:
+    """Rows of one sheet, the cells in ``marks`` filled (red for an error, amber for a warning) and
+    commented with their findings."""
+    for r, row in enumerate(rows):
+        if r not in marks:
+            out.append(sheet.plain(row, kind))
+            continue
+        styles = {at: _mark(findings) for at, findings in marks[r].items() if findings}
+        comments.extend((len(out), col, comment) for col, (_, comment) in styles.items())
+        out.append(sheet.styled(row, styles, kind))
 
 
 def _sheet(book: StreamBook, title: str, columns: tuple[Column, ...]) -> StreamSheet:
@@ -31,16 +94,17 @@ def _sheet(book: StreamBook, title: str, columns: tuple[Column, ...]) -> StreamS
     return sheet
 
 
-def _marked(value: Any, findings: list[dict[str, Any]]) -> Any:
-    """The value as a filled, commented cell when its field has findings; else the plain value."""
-    if not findings:
-        return value
+def _mark(findings: list[dict[str, Any]]) -> tuple[str, str]:
+    """The style and comment of a cell whose field has these findings."""
     worst = "error" if any(f.get("severity") == "error" for f in findings) else "warning"
-    return Styled(value, worst, "\n".join(f"[{f.get('severity')}] {f.get('code')}: {f.get('message')}" for f in findings))
+    return worst, "\n".join(f"[{f.get('severity')}] {f.get('code')}: {f.get('message')}" for f in findings)
 
 
 class WorkbookWriter:
-    """Add forms one at a time, then :meth:`close` to save."""
+    """Add each document's :class:`WorkbookPart` (:func:`render`, done where the document was
+    extracted) in input order, then :meth:`close` to save."""
+
+    kind = "xlsx"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -50,24 +114,12 @@ class WorkbookWriter:
         self.findings = _sheet(self.book, SHEETS["findings"], FINDING_COLUMNS)
         self.count = 0
 
-    def add(self, rows: FormRows) -> None:
-        by_path = rows.by_path
-        values = rows.form
-        if by_path:
-            values = list(values)
-            for at, path in _FORM_FIELD_AT:
-                if path in by_path:
-                    values[at] = _marked(values[at], by_path[path])
-        self.forms.append(values)
-        for r, row in enumerate(rows.indicators):
-            if by_path:
-                prefix = f"indicators[{r}]"
-                row = [*row[:_INDICATOR_FIRST], *(_marked(value, by_path.get(f"{prefix}.{name}", []))
-                                                  for value, name in zip(row[_INDICATOR_FIRST:], INDICATOR_FIELDS))]
-            self.indicators.append(row)
-        for finding in rows.findings:
-            self.findings.append(finding)
-        self.count += 1
+    def add(self, part: WorkbookPart) -> None:
+        self.forms.add(part.forms, part.form_comments)
+        self.indicators.add(part.indicators, part.indicator_comments)
+        if part.findings:
+            self.findings.add(part.findings)
+        self.count += part.count
 
     def close(self) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +131,7 @@ def write_workbook(forms: Iterable[FormRows], path: Path, on_form: Callable[[int
     """Write the workbook of the given forms' rows; returns the number of forms written."""
     writer = WorkbookWriter(path)
     for rows in forms:
-        writer.add(rows)
+        writer.add(render([rows]))
         if on_form is not None:
             on_form(writer.count)
     return writer.close()

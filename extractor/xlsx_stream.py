@@ -5,15 +5,20 @@ tens of thousands of forms has millions of cells. This writer formats Spreadshee
 directly: inline strings, numbers, a few styles (bold, red and amber fills), cell comments (with
 their VML shapes), column widths, a frozen header and an autofilter. Time and memory grow with
 the rows and nothing else: rows and comments stream to temporary files, whatever their number.
-"""
+
+Rows are rendered apart from the sheet (:class:`RowFormat`, in whichever process holds the
+values: a batch's workers) with their row number left as :data:`ROW`; the sheet numbers them as
+they are added in order (:meth:`StreamSheet.add`). Most rows go through a template made once per
+row shape; the strings of a form are checked once for what needs escaping."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import IO, Any, Sequence
+from typing import IO, Any, Callable, Sequence
 
 from openpyxl.utils import get_column_letter
 
@@ -21,8 +26,11 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 STYLE_IDS = {None: 0, "bold": 1, "error": 2, "warning": 3}
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+ROW = "\x01"          # the row number's place in a rendered row: a character no cell text keeps
+_ROW = ROW.encode()
+BUFFER = 1 << 20       # bytes written at a time: a few writes per thousand forms, not one per form
 
 STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="{MAIN}"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="4"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill><fill><patternFill patternType="solid"><fgColor rgb="FFF4B6B6"/><bgColor indexed="64"/></patternFill></fill><fill><patternFill patternType="solid"><fgColor rgb="FFFBE3A6"/><bgColor indexed="64"/></patternFill></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="0" fontId="0" fillId="2" borderId="0" xfId="0" applyFill="1"/><xf numFmtId="0" fontId="0" fillId="3" borderId="0" xfId="0" applyFill="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"""
@@ -45,6 +53,29 @@ def escape(text: str) -> str:
         return text
     text = _ILLEGAL.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+PLAIN, ESCAPE, CELLS = 0, 1, 2     # how rows' strings go into cells: as they are, escaped, cell by cell
+
+
+def text_kind(strings: list[str]) -> int:
+    """How these strings go into cells, found in one pass over all of them: :data:`PLAIN` (as they
+    are), :data:`ESCAPE` (``&``, ``<`` or ``]]>`` to escape) or :data:`CELLS` (characters XML cannot
+    hold, or space at either end, which needs ``xml:space``: cell by cell)."""
+    joined = "\n".join(strings)
+    if _ILLEGAL.search(joined) is not None or list(map(str.strip, strings)) != strings:
+        return CELLS
+    return ESCAPE if "<" in joined or "&" in joined or "]]>" in joined else PLAIN
+
+
+def _escaped(values: Sequence[Any]) -> list[Any]:
+    """The values with their strings escaped, all in one pass (strings of kind :data:`ESCAPE`)."""
+    at = [i for i, value in enumerate(values) if type(value) is str]
+    values = list(values)
+    texts = "\x00".join([values[i] for i in at]).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for i, text in zip(at, texts.split("\x00")):
+        values[i] = text
+    return values
 
 
 class Styled:
@@ -71,47 +102,125 @@ def _cell(ref: str, value: Any, style: int = 0) -> str:
     return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
+_NONE, _TEMPLATES = type(None), 4096       # templates kept per sheet: more than the row shapes a batch has
+
+
+class RowFormat:
+    """Rows of one sheet as SpreadsheetML, with their row number left as :data:`ROW` (the batch
+    numbers them when it writes them in order; :meth:`StreamSheet.add`).
+
+    A row whose strings need no care (:func:`text_kind`) and whose numbers are finite goes through a
+    template made once per shape (the type of each cell: a text, a number, empty), so a row costs
+    one call, not one per cell; any other row is written cell by cell."""
+
+    def __init__(self, columns: int) -> None:
+        self.letters = [get_column_letter(i + 1) for i in range(columns)]
+        self._templates: dict[tuple[type, ...], tuple[Callable[[Sequence[Any]], str] | None, bool]] = {}
+
+    def plain(self, values: Sequence[Any], kind: int = PLAIN) -> bytes:
+        """A row (UTF-8) of values whose strings are of ``kind`` (:func:`text_kind`, found by the caller)."""
+        if kind == CELLS:
+            return self.row(values)[0].encode()
+        shape = tuple(map(type, values))
+        render, floats = self._templates.get(shape) or self._template(shape)
+        if render is not None:
+            data = render(_escaped(values) if kind == ESCAPE else values).encode()
+            if not floats or not (b"<v>n" in data or b"<v>i" in data or b"<v>-i" in data):
+                return data              # (a float that is not finite has no number form: such rows go below)
+        return self.row(values)[0].encode()
+
+    def _template(self, shape: tuple[type, ...]) -> tuple[Callable[[Sequence[Any]], str] | None, bool]:
+        """A row shape's template: a function that puts a row's values into its markup (an f-string
+        made once per shape: only the markup and the column letters go into its source), and
+        whether the row has floats; None where a cell's type has no template (the row goes cell by cell)."""
+        cells = []
+        for i, (letter, kind) in enumerate(zip(self.letters, shape)):
+            if kind is str:
+                cells.append(f'<c r="{letter}{ROW}" t="inlineStr"><is><t>{{v[{i}]}}</t></is></c>')
+            elif kind is int:
+                cells.append(f'<c r="{letter}{ROW}"><v>{{v[{i}]}}</v></c>')
+            elif kind is float:
+                cells.append(f'<c r="{letter}{ROW}"><v>{{v[{i}]!r}}</v></c>')
+            elif kind is not _NONE:
+                cells = None
+                break
+        render = None
+        if cells is not None and len(shape) <= len(self.letters):
+            source = f'<row r="{ROW}">{"".join(cells)}</row>'.replace(ROW, "\\x01")
+            render = eval(f"lambda v: f'{source}'")     # noqa: S307 (markup and column letters only)
+        template = (render, float in shape)
+        if len(self._templates) < _TEMPLATES:
+            self._templates[shape] = template
+        return template
+
+    def styled(self, values: Sequence[Any], styles: dict[int, tuple[str, str]], kind: int = PLAIN) -> bytes:
+        """A row of values whose cells at ``styles``' columns get a style (their comments are the
+        caller's): the plain row with the style put into those cells, where each has a value."""
+        if kind != CELLS and all(values[col] is not None for col in styles):
+            data = self.plain(values, kind)
+            for col, (style, _) in styles.items():
+                ref = f'<c r="{self.letters[col]}{ROW}"'.encode()
+                data = data.replace(ref, b'%s s="%d"' % (ref, STYLE_IDS[style]), 1)
+            return data
+        return self.row([Styled(v, *styles[i]) if i in styles else v for i, v in enumerate(values)])[0].encode()
+
+    def row(self, values: Sequence[Any]) -> tuple[str, list[tuple[int, str]]]:
+        """Any row, cell by cell (styled cells too); with the comments of its cells (column, text)."""
+        parts = [f'<row r="{ROW}">']
+        comments = []
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            letter = self.letters[i] if i < len(self.letters) else get_column_letter(i + 1)
+            if type(value) is Styled:
+                parts.append(_cell(f"{letter}{ROW}", value.value, STYLE_IDS[value.style]))
+                if value.comment:
+                    comments.append((i, value.comment))
+            else:
+                parts.append(_cell(f"{letter}{ROW}", value))
+        parts.append("</row>")
+        return "".join(parts), comments
+
+
 class StreamSheet:
+    """One sheet: rows rendered by its :attr:`format` (in any process), added in order with
+    :meth:`add`, which numbers them; they stream to a temporary file, as do their comments."""
+
     def __init__(self, number: int, title: str, widths: Sequence[float], frozen_rows: int = 1) -> None:
         self.number, self.title, self.widths, self.frozen_rows = number, title, list(widths), frozen_rows
-        self.letters = [get_column_letter(i + 1) for i in range(len(widths))]
+        self.format = RowFormat(len(widths))
+        self.letters = self.format.letters
         self.rows = 0
-        self._data: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
-        self._comments: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
-        self._shapes: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._data: IO[bytes] = tempfile.TemporaryFile("w+b", buffering=BUFFER)
+        self._comments: IO[bytes] = tempfile.TemporaryFile("w+b", buffering=BUFFER)
+        self._shapes: IO[bytes] = tempfile.TemporaryFile("w+b", buffering=BUFFER)
         self.comments = 0
 
     def append(self, values: Sequence[Any]) -> None:
-        self.rows += 1
-        row = self.rows
-        parts = [f'<row r="{row}">']
-        letters = self.letters
-        for i, value in enumerate(values):
-            kind = type(value)
-            if value is None:
-                continue
-            letter = letters[i] if i < len(letters) else get_column_letter(i + 1)
-            if kind is str and value and not (value[0].isspace() or value[-1].isspace()):   # the common cases first
-                parts.append(f'<c r="{letter}{row}" t="inlineStr"><is><t>{escape(value)}</t></is></c>')
-            elif kind is int or (kind is float and value - value == 0):
-                parts.append(f'<c r="{letter}{row}"><v>{value!r}</v></c>')
-            elif kind is Styled:
-                parts.append(_cell(f"{letter}{row}", value.value, STYLE_IDS[value.style]))
-                if value.comment:
-                    self._comment(f"{letter}{row}", row - 1, i, value.comment)
-            else:
-                parts.append(_cell(f"{letter}{row}", value))
-        parts.append("</row>")
-        self._data.write("".join(parts))
+        """One row of values (styled ones too), rendered here."""
+        text, comments = self.format.row(values)
+        self.add([text.encode()], [(0, col, comment) for col, comment in comments])
 
-    def _comment(self, ref: str, row: int, col: int, text: str) -> None:
+    def add(self, rows: Sequence[bytes], comments: Sequence[tuple[int, int, str]] = ()) -> None:
+        """Rendered rows (UTF-8, :data:`ROW` where their number goes), numbered from the next row;
+        ``comments``: (which of these rows, column, text)."""
+        first = self.rows + 1
+        self._data.write(b"".join([row.replace(_ROW, b"%d" % number) for number, row in enumerate(rows, first)]))
+        self.rows += len(rows)
+        for offset, col, text in comments:
+            self._comment(first + offset, col, text)
+
+    def _comment(self, row: int, col: int, text: str) -> None:
+        """A comment on the cell at (1-based) ``row`` and (0-based) ``col``, with its note shape."""
         self.comments += 1
+        ref = f"{self.letters[col] if col < len(self.letters) else get_column_letter(col + 1)}{row}"
         self._comments.write(f'<comment ref="{ref}" authorId="0"><text><t xml:space="preserve">{escape(text)}</t>'
-                             f'</text></comment>')
+                             f'</text></comment>'.encode())
         lines = text.count("\n") + 1
+        row -= 1
         self._shapes.write(VML_SHAPE.format(id=1024 * self.number + self.comments, w=240, h=min(400, 14 * lines + 16),
                                             c1=col + 1, r0=max(0, row - 1), c3=col + 4, r4=row + lines + 2,
-                                            row=row, col=col))
+                                            row=row, col=col).encode())
 
     def write_to(self, book: zipfile.ZipFile) -> None:
         last = f"{self.letters[-1]}{max(1, self.rows)}"
@@ -150,10 +259,9 @@ class StreamSheet:
             handle.close()
 
 
-def _copy(source: IO[str], target: IO[bytes]) -> None:
+def _copy(source: IO[bytes], target: IO[bytes]) -> None:
     source.seek(0)
-    while chunk := source.read(1 << 20):
-        target.write(chunk.encode())
+    shutil.copyfileobj(source, target, BUFFER)
 
 
 class StreamBook:

@@ -4,8 +4,11 @@ expected/found, rows in input order."""
 from __future__ import annotations
 
 import csv
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -108,3 +111,111 @@ def test_text_with_markup_and_control_characters_survives_the_workbook(tmp_path)
     header = [c.value for c in sheet[1]]
     assert sheet.cell(2, header.index("项目名称") + 1).value == "A&B <项目> \"甲\"乙"
     assert sheet.cell(2, header.index("总分 · 得分") + 1).value == 7
+
+
+AWKWARD = {"form_type": "self_evaluation", "year": 2024, "total_score": float("nan"), "total_weight": float("inf"),
+           "grade": True, "project_name": " 有空格的名称 ", "competent_department": "A&B <部门> ]]> 甲",
+           "implementing_unit": "控制\x01字符", "goal_expected": "多行\n目标", "funds": {"total": {"initial_budget": 100, "executed": 99.5}},
+           "indicators": [{"level1": "产出指标", "name": "<5%的比例", "target": "≥90%", "weight": 10.0, "score": None},
+                          {"level1": "产出指标", "name": "普通", "target": ">3", "weight": 5, "score": 4.5}]}
+
+
+def test_every_kind_of_value_reads_back_from_the_workbook_as_it_was(tmp_path):
+    """Rows go through templates (plain or escaped in one pass) or cell by cell (control characters,
+    spaces at either end, numbers with no number form): each reads back the same."""
+    from extractor.export_tables import form_rows
+    from extractor.export_xlsx import write_workbook
+
+    plain = {**AWKWARD, "project_name": "名称", "competent_department": "部门", "implementing_unit": "单位",
+             "total_score": 90.5, "total_weight": 100, "grade": "优"}
+    escaped = {**plain, "competent_department": AWKWARD["competent_department"]}
+    no_number = {**escaped, "total_score": float("-inf")}
+    forms = [form_rows(name, 0, form) for name, form in
+             (("a.txt", AWKWARD), ("b.txt", plain), ("c.txt", escaped), ("d.txt", no_number))]
+    write_workbook(forms, tmp_path / "book.xlsx")
+    book = load_workbook(tmp_path / "book.xlsx")
+    sheet = book["表单"]
+    header = [c.value for c in sheet[1]]
+    got = [dict(zip(header, (c.value for c in row))) for row in sheet.iter_rows(min_row=2)]
+    assert got[0]["项目名称"] == " 有空格的名称 " and got[0]["主管部门"] == "A&B <部门> ]]> 甲"
+    assert got[0]["实施单位"] == "控制字符" and got[0]["评分等级"] is True
+    assert got[0]["总分 · 得分"] == "nan" and got[0]["总分 · 分值"] == "inf"       # kept as text, not lost
+    assert got[0]["年度资金总额 · 年初预算数"] == 100 and got[0]["年度资金总额 · 全年执行数"] == 99.5
+    assert got[1]["项目名称"] == "名称" and got[1]["总分 · 得分"] == 90.5 and got[1]["总分 · 分值"] == 100
+    assert got[2]["主管部门"] == "A&B <部门> ]]> 甲" and got[2]["评分等级"] == "优"
+    assert got[3]["总分 · 得分"] == "-inf" and got[3]["主管部门"] == "A&B <部门> ]]> 甲"
+    assert [r["来源文件"] for r in got] == ["a.txt", "b.txt", "c.txt", "d.txt"]
+    indicators = [[c.value for c in row] for row in book["绩效指标"].iter_rows(min_row=2)]
+    assert [row[:4] for row in indicators] == [["a.txt", 0, " 有空格的名称 ", 1], ["a.txt", 0, " 有空格的名称 ", 2],
+                                               ["b.txt", 0, "名称", 1], ["b.txt", 0, "名称", 2],
+                                               ["c.txt", 0, "名称", 1], ["c.txt", 0, "名称", 2],
+                                               ["d.txt", 0, "名称", 1], ["d.txt", 0, "名称", 2]]
+    assert all(row[6:11] == ["<5%的比例", "≥90%", None, 10, None] for row in indicators[::2])
+    assert all(row[6:11] == ["普通", ">3", None, 5, 4.5] for row in indicators[1::2])
+
+
+def test_the_form_row_holds_each_columns_field_for_both_form_types():
+    """The one walk of a form reads what each column's path names (a fund row that is a dict in the
+    other form type reads as empty)."""
+    from eval.dataset import load_cases
+    from extractor.export_tables import FORM_COLUMNS, META_COLUMNS, form_rows, get_path
+
+    forms = [form for case in load_cases() for form in case.gold]
+    assert {form["form_type"] for form in forms} == {"self_evaluation", "target_declaration"}
+    for form in forms:
+        row = form_rows("x.txt", 0, form).form
+        assert row[len(META_COLUMNS):] == [get_path(form, c.path) for c in FORM_COLUMNS[len(META_COLUMNS):]]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed: make office")
+def test_libreoffice_reads_the_workbook(tmp_path):
+    export(tmp_path, wrong_total_file(tmp_path), SEEDS[1])
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path / "lo"), str(tmp_path / "forms.xlsx")],
+                   capture_output=True, timeout=120, check=True)
+    with open(tmp_path / "lo" / "forms.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == [c.label for c in FORM_COLUMNS] and len(rows) == 1 + 4
+    by_name = {row[FORM_COLUMNS.index(next(c for c in FORM_COLUMNS if c.path == "project_name"))]: row for row in rows[1:]}
+    assert by_name["测试项目"][[c.path for c in FORM_COLUMNS].index("total_score")] == "90.55"
+
+
+def test_cells_with_findings_are_filled_and_commented_empty_or_not(tmp_path):
+    from extractor.export_tables import form_rows
+    from extractor.export_xlsx import write_workbook
+
+    findings = [{"path": "indicators[1].score", "severity": "warning", "code": "score_out_of_range", "message": "4.5 > 4"},
+                {"path": "indicators[0].score", "severity": "error", "code": "missing", "message": "no score"},
+                {"path": "total_score", "severity": "warning", "code": "total_score_mismatch", "message": "≠ 14.5"}]
+    form = {**AWKWARD, "project_name": "名称", "competent_department": "部门", "implementing_unit": "单位",
+            "total_score": 90.5, "validation": {"status": "needs_review", "findings": findings}}
+    write_workbook([form_rows("a.txt", 0, form)], tmp_path / "book.xlsx")
+    book = load_workbook(tmp_path / "book.xlsx")
+    indicators = book["绩效指标"]
+    score = [c.value for c in indicators[1]].index("得分") + 1
+    filled, empty = indicators.cell(3, score), indicators.cell(2, score)
+    assert filled.value == 4.5 and filled.fill.fgColor.rgb.endswith("FBE3A6") and "score_out_of_range" in filled.comment.text
+    assert empty.value is None and empty.fill.fgColor.rgb.endswith("F4B6B6") and "missing" in empty.comment.text
+    forms = book["表单"]
+    total = forms.cell(2, [c.value for c in forms[1]].index("总分 · 得分") + 1)
+    assert total.value == 90.5 and total.fill.fgColor.rgb.endswith("FBE3A6") and "≠ 14.5" in total.comment.text
+    assert [r[6].value for r in book["校验问题"].iter_rows(min_row=2)] == ["score_out_of_range", "missing", "total_score_mismatch"]
+
+
+def test_csv_lines_are_the_csv_modules_whatever_the_values():
+    """Rows with nothing to quote go through per-shape templates; they must read as the csv module writes."""
+    import io
+
+    from extractor.export_csv import render
+    from extractor.export_tables import form_rows
+
+    quoted = {**AWKWARD, "implementing_unit": 'a, "b"\r\nc', "project_name": "名称"}
+    plain = {**AWKWARD, "implementing_unit": "单位", "project_name": "名称", "grade": "优", "total_score": 1e-07}
+    forms = [form_rows(name, i, form) for i, (name, form) in enumerate((("a.txt", AWKWARD), ("b.txt", quoted), ("c.txt", plain)))]
+    expected = []
+    for table in ([f.form for f in forms], [r for f in forms for r in f.indicators]):
+        text = io.StringIO()
+        csv.writer(text).writerows(table)
+        expected.append(text.getvalue().encode())
+    part = render(forms)
+    assert [part.forms, part.indicators] == expected and part.count == 3

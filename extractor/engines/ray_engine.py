@@ -85,9 +85,9 @@ def _backend_for(settings: Settings, shared: Any) -> Backend:
 
 
 def extract_document(data: bytes, source: str, settings: Settings, shared: Any = None, pretty: bool = False,
-                     rows: bool = False) -> dict[str, Any]:
+                     exports: Sequence[str] = ()) -> dict[str, Any]:
     """The task: extract one document. Never raises for a bad input (see :func:`extract_outcome`)."""
-    return extract_outcome(data, source, settings, _backend_for(settings, shared), pretty=pretty, rows=rows)
+    return extract_outcome(data, source, settings, _backend_for(settings, shared), pretty=pretty, exports=exports)
 
 
 # --- the driver ----------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ class RayBatch(Batch):
                     continue
                 while len(in_flight) >= window:
                     self._collect(in_flight, total)
-                ref = task.remote(data, item.source, self.settings, shared, self.pretty, bool(self.sinks))
+                ref = task.remote(data, item.source, self.settings, shared, self.pretty, self.output.kinds)
                 in_flight[ref] = (position, item, digest)
             while in_flight:
                 self._collect(in_flight, total)
