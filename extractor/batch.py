@@ -465,12 +465,8 @@ class Batch:
         workers several at once (a long scan alone would otherwise keep one worker busy)."""
         from extractor.ingest.ocr import PagePool, pages_spread_over
 
-        pool = PagePool(lambda: self._pool(None), ahead=self.workers * 2)
-        try:
-            with pages_spread_over(pool):
-                self._run_here(items)
-        finally:
-            pool.shutdown()
+        with pages_spread_over(PagePool(lambda: self._pool(None), ahead=self.workers * 2)):
+            self._run_here(items)
 
     def _pool(self, pages: Any) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.settings, pages, os.getpid()))

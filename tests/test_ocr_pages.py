@@ -62,12 +62,8 @@ def fake_ocr(log_dir=None):
 def test_pages_read_by_a_pool_come_back_in_order(monkeypatch):
     monkeypatch.setattr(ocr, "ocr_page_cells", fake_ocr())
     alone, _ = read_pdf(scanned_pages(), source="scan.pdf")
-    pool = ocr.PagePool(lambda: ThreadPoolExecutor(2), ahead=3)
-    try:
-        with ocr.pages_spread_over(pool):
-            spread, _ = read_pdf(scanned_pages(), source="scan.pdf")
-    finally:
-        pool.shutdown()
+    with ocr.pages_spread_over(ocr.PagePool(lambda: ThreadPoolExecutor(2), ahead=3)):
+        spread, _ = read_pdf(scanned_pages(), source="scan.pdf")
     assert [p.rows for p in spread] == [p.rows for p in alone] == page_rows()
     assert [p.number for p in spread] == list(range(1, PAGES + 1))
     assert ocr.pages_ahead() == 0                    # outside the block, pages are read one by one
