@@ -6,12 +6,12 @@ rules → RapidOCR → cells).
 
 - ``today``: RapidOCR's defaults as formex used them before (one process, onnxruntime on every
   core, the 0/180° angle classifier on, 6 text lines per recognition call, every line padded to
-  320 pixels, detection near full size), pages one by one;
+  320 pixels), pages one by one;
 - ``batch, old options``: N worker processes with one onnxruntime thread each, no classifier,
-  24 lines per call, RapidOCR's padding and detection size (the batch before this change);
+  24 lines per call, RapidOCR's padding (the batch's options before this change);
 - ``batch``: what ``formex extract -o`` does with ``--workers N`` (default: the cores): N worker
   processes with one onnxruntime thread each and :class:`~extractor.ingest.ocr.OcrOptions`'
-  defaults (detection at 1280 pixels, each batch padded to its widest line, 6 lines per call);
+  defaults (each batch padded to 160 pixels or its widest line, 6 lines per call);
 - ``pages spread``: each whole document read in turn with its pages spread over N workers, as a
   batch of fewer documents than workers runs (:func:`~extractor.ingest.ocr.pages_spread_over`);
 - ``one process``: the new engine settings in one process on every core (``formex extract``
@@ -44,7 +44,7 @@ from extractor.layout import split_lines
 from extractor.normalize import canonical_number, parse_number
 
 DPI = 200
-BEFORE = OcrOptions(threads=1, rec_batch=24, rec_width=320, det_side=0, det_box_threshold=0.5)   # the batch's options before
+BEFORE = OcrOptions(threads=1, rec_batch=24, rec_width=320)   # the batch's options before
 
 
 def numeric_cells(text: str) -> Counter:

@@ -33,21 +33,16 @@ class OcrOptions:
     not needed on pages :func:`ocr_page_rows` has deskewed. ``rec_batch``: text lines recognised
     per model call (lines are sorted by width first, so a batch pads little; small batches stay
     in the CPU's cache: 6 lines a call cost less per line than 24). ``rec_width``: the narrowest
-    a recognition batch is padded to, in pixels at the model's 48-pixel line height. RapidOCR pads
-    every line to 320, so a number cell of 2–3 line-heights costs as much as a 7-character
-    label (recognition cost is linear in the padded width). Padded only to the batch's widest
-    line, 376 lines of the rendered scans read the same characters but for spaces and full- or
-    half-width brackets (which NFKC folds); :func:`~extractor.ingest.table.table_cells` spaces
-    glyphs by their boxes, not by the spaces the model predicts.
+    a recognition batch is padded to, in pixels at the model's 48-pixel line height; recognition
+    cost is linear in the padded width. RapidOCR pads every line to 320, so a number cell of 2–3
+    line-heights costs as much as a 7-character label. 160 reads the rendered scans as 320 does
+    at about two thirds of the cost; padding only to each batch's widest line (48) costs half but
+    misread ``6,881.38`` as ``6.881.38`` and ``/`` as ``(`` on them.
     ``det_side``: the longer side, in pixels, the page is scaled to for text detection (0:
-    RapidOCR's own choice, which keeps a 200-dpi page near full size). Detection finds line
-    boxes; recognition still reads each line cut from the full-resolution page, so a 200-dpi
-    page detected at 1280 pixels (table text ~16 pixels high there) reads the same, given the
-    lower box threshold below. Detection costs about 2.5× less.
-    ``det_box_threshold``: the mean text score a detected box needs. Scaled down, a lone narrow
-    glyph (a cell's ``0``, a ``）`` wrapped onto its own line) scores lower: at 1280 pixels and
-    RapidOCR's 0.5, 40 of 107 boxes under 30 pixels wide on 13 rendered pages were lost; 0.3
-    finds them all again (2,214 boxes against 2,211 at full size).
+    RapidOCR's own choice, which keeps a 200-dpi page near full size). At 1280 detection costs
+    ~2.5× less, but lone narrow glyphs score lower (``det_box_threshold`` 0.3 finds them again)
+    and a number wrapped one character per line in a narrow column merges into one tall box that
+    reads as garbage (``10.00`` → ``-000``), so the default stays at full size.
     ``memory_arena``: onnxruntime keeps the buffers it allocated for the next call. Off, as in
     RapidOCR: measured on the rendered scans it saved ~10% of the models' CPU time but raised a
     process's peak memory from ~740 to ~1,020 MiB, and a batch runs one such process per core.
@@ -56,14 +51,14 @@ class OcrOptions:
     threads: int = 0
     angle_classifier: bool = False
     rec_batch: int = 6
-    rec_width: int = 48
-    det_side: int = 1280
-    det_box_threshold: float = 0.3
+    rec_width: int = 160
+    det_side: int = 0
+    det_box_threshold: float = 0.5
     memory_arena: bool = False
 
 
 # RapidOCR's defaults, for comparison
-TODAY = OcrOptions(threads=0, angle_classifier=True, rec_batch=6, rec_width=320, det_side=0, det_box_threshold=0.5)
+TODAY = OcrOptions(threads=0, angle_classifier=True, rec_batch=6, rec_width=320)
 _options = OcrOptions()
 
 
