@@ -363,7 +363,9 @@ class Batch:
 
     def _dispatch(self, items: list[InputItem], total: int) -> None:
         """Run every job :meth:`_jobs` yields and :meth:`_finish` each (engines override this)."""
-        if self.workers > 1:
+        if self.workers > 1 and len(items) < self.workers:
+            self._run_pages_spread(items)
+        elif self.workers > 1:
             self._run_pool(items)
         else:
             self._run_here(items)
@@ -457,6 +459,14 @@ class Batch:
             pool.shutdown(wait=True, cancel_futures=True)
             pages.close()
             pages.join_thread()
+
+    def _run_pages_spread(self, items: list[InputItem]) -> None:
+        """Fewer documents than workers: each is read here in turn, its scanned pages OCR'd by the
+        workers several at once (a long scan alone would otherwise keep one worker busy)."""
+        from extractor.ingest.ocr import PagePool, pages_spread_over
+
+        with pages_spread_over(PagePool(lambda: self._pool(None), ahead=self.workers * 2)):
+            self._run_here(items)
 
     def _pool(self, pages: Any) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.settings, pages, os.getpid()))

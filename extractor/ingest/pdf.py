@@ -8,6 +8,7 @@ where the table is only partly ruled (:mod:`extractor.ingest.table`)."""
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +17,7 @@ import pymupdf
 from extractor.errors import CorruptInput, EncryptedInput
 from extractor.ingest.boxes import relative
 from extractor.ingest.limits import Limits
-from extractor.ingest.ocr import engine_name, ocr_page_cells
+from extractor.ingest.ocr import PageFuture, engine_name, pages_ahead, read_later, settled
 from extractor.ingest.raster import bands_from_image, drop_red
 from extractor.ingest.table import (Band, Cell, Glyph, Segment, bands_from_segments, join_rows, merge_grid, page_grid,
                                     table_cells)
@@ -154,9 +155,25 @@ def _image_bands(page: pymupdf.Page, dpi: int, limits: Limits | None = None, sou
             for b in bands_from_image(_page_gray(page, dpi, limits, source))]
 
 
+@dataclass(frozen=True)
+class OcrPage:
+    """A page handed to OCR (:func:`~extractor.ingest.ocr.read_later`), not yet read."""
+
+    number: int
+    future: PageFuture
+
+    def read(self, source: str) -> PageText:
+        try:
+            cells, seconds = settled(self.future, source, self.number)
+        except (RuntimeError, ValueError) as exc:
+            raise CorruptInput(f"page {self.number} cannot be read: {exc}", source=source) from exc
+        return PageText(self.number, "ocr", join_rows(cells), seconds, engine_name(), cells=cells)
+
+
 def read_page(page: pymupdf.Page, *, dpi: int, grid: list[float] | None = None, limits: Limits | None = None,
-              source: str = "") -> PageText:
-    """One page as row text; ``grid``: the column grid of the page before (a continued table)."""
+              source: str = "") -> PageText | OcrPage:
+    """One page as row text, or handed to OCR; ``grid``: the column grid of the page before (a
+    continued table)."""
     started = time.perf_counter()
     glyphs = _glyphs(page)
     chars = sum(1 for g in glyphs if g.text.strip())
@@ -166,25 +183,36 @@ def read_page(page: pymupdf.Page, *, dpi: int, grid: list[float] | None = None, 
         cells = relative(table_cells(glyphs, bands), page.rect.width, page.rect.height)
         return PageText(page.number + 1, "text_layer", join_rows(cells), time.perf_counter() - started,
                         grid=tuple(merge_grid(page_grid(vertical), grid)), cells=cells)
-    cells = ocr_page_cells(scanned_gray(page, dpi, limits, source))
-    return PageText(page.number + 1, "ocr", join_rows(cells), time.perf_counter() - started, engine_name(), cells=cells)
+    return OcrPage(page.number + 1, read_later(scanned_gray(page, dpi, limits, source)))
 
 
 def read_pdf(data: bytes, *, source: str, dpi: int = 200, limits: Limits | None = None) -> tuple[list[PageText], bool]:
-    """Every page's rows, and whether PyMuPDF had to repair the file to open it."""
+    """Every page's rows, and whether PyMuPDF had to repair the file to open it. Pages to OCR are
+    read here one by one, or, inside :func:`~extractor.ingest.ocr.pages_spread_over`, several at
+    once by a pool's workers (in order all the same)."""
     limits = limits or Limits()
     document = open_pdf(data, source)
     try:
         limits.check_pages(document.page_count, source)
         repaired = bool(document.is_repaired)
         pages: list[PageText] = []
+        waiting: deque[PageText | OcrPage] = deque()
+        grid: list[float] | None = None
         for page in document:
             page_started(source, page.number + 1, document.page_count)
             try:
-                pages.append(read_page(page, dpi=dpi, grid=list(pages[-1].grid) if pages else None,
-                                       limits=limits, source=source))
+                read = read_page(page, dpi=dpi, grid=grid, limits=limits, source=source)
             except (RuntimeError, ValueError) as exc:  # a damaged page object
                 raise CorruptInput(f"page {page.number + 1} cannot be read: {exc}", source=source) from exc
+            grid = list(read.grid) if isinstance(read, PageText) else []     # an OCR'd page hands on no grid
+            waiting.append(read)
+            while len(waiting) > pages_ahead():
+                pages.append(_done(waiting.popleft(), source))
+        pages += [_done(read, source) for read in waiting]
         return pages, repaired or bool(document.is_repaired)
     finally:
         document.close()
+
+
+def _done(read: PageText | OcrPage, source: str) -> PageText:
+    return read.read(source) if isinstance(read, OcrPage) else read
