@@ -55,11 +55,17 @@ class FormBlock:
         return read_column_map(self.lines[at], self.lines[at + 1:at + 2], load_spec(self.form_type))
 
 
-def is_project_name_row(line: Line) -> bool:
-    return bool(line.cells) and line.cells[0].key.rstrip(":：") == "项目名称"
-
-
 _SPECS = all_specs()
+# 项目名称 and the other labels templates print for it (项目支出名称), from the form specs.
+_PROJECT_NAME_LABELS = frozenset(label for spec in _SPECS for label in spec.header.get("project_name", ()))
+
+
+def is_project_name_row(line: Line) -> bool:
+    """A row whose first cell is 项目名称 or another label of it (Traditional read as Simplified)."""
+    if not line.cells:
+        return False
+    label = line.cells[0].key.rstrip(":：")
+    return label in _PROJECT_NAME_LABELS or (not label.isascii() and simplified(label) in _PROJECT_NAME_LABELS)
 _TITLES = tuple((spec.form_type, spec.titles) for spec in _SPECS)
 
 

@@ -71,3 +71,16 @@ def test_a_spaced_flat_text_is_unchanged():
               "一级指标 二级指标 三级指标 年度指标值 实际完成值 分值 得分 产出指标 数量指标 服务场次 ≥10次 12次 50 50 总分 100 100")
     rebuilt = rebuild(spaced)
     assert rebuilt.layout == "flat"
+
+
+def test_a_glued_form_wrapped_at_a_label_and_named_by_another_label_of_the_project_name_is_found():
+    """项目支出名称 is a label of 项目名称 (the specs list it), and a preview that breaks its line
+    inside a label (``…項目資金`` / ``(萬元)年初預算數…``) is one glued text, not two."""
+    text = ("附件2020年度專項資金項目支出績效自評表項目支出名稱產業發展專項資金主管部門某省發展和改革委員會"
+            "實施單位相關項目建設單位項目資金\n"
+            "(萬元)年初預算數全年預算數全年執行數分值執行率得分年度資金總額10101010100%10")
+    rows = [line.split("\t") for line in rebuild(text).text.split("\n")]
+    assert ["項目資金(萬元)", "年初預算數", "全年預算數", "全年執行數", "分值", "執行率", "得分"] in rows
+
+    form = extract(text)[0]
+    assert (form.project_name, form.competent_department) == ("產業發展專項資金", "某省發展和改革委員會")

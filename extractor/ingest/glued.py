@@ -97,9 +97,26 @@ def _chunk_run(lines: list[str], chunks: list[int]) -> list[int]:
     return run
 
 
+_ANNOTATION_START = re.compile(r"^\s*[(（]")
+
+
+def join_wrapped(lines: list[str]) -> list[str]:
+    """Lines of a glued text with a cell's wrap undone: a line that opens with a bracketed
+    annotation (``(萬元)年初預算數…``) goes on the label a glued line ended with (``…項目資金``)."""
+    out: list[str] = []
+    for line in lines:
+        if out and _ANNOTATION_START.match(line) and is_glued(out[-1]):
+            out[-1] = out[-1].rstrip() + line.strip()
+        else:
+            out.append(line)
+    return out
+
+
 # --- detection ----------------------------------------------------------------------------------
 
-_STRONG = ("项目名称", "主管部门", "实施单位", "一级指标", "二级指标", "三级指标", "总分", "评分等级", "项目资金", "指标值", "得分")
+_STRONG = tuple(dict.fromkeys((
+    *(label for spec in all_specs() for label in spec.header.get("project_name", ())),    # 项目名称, 项目支出名称
+    "主管部门", "实施单位", "一级指标", "二级指标", "三级指标", "总分", "评分等级", "项目资金", "指标值", "得分")))
 
 
 def is_glued(line: str) -> bool:

@@ -76,7 +76,7 @@ def rebuild(text: str) -> Rebuilt:
     layout = detect(text)
     if layout == "glued":
         rows = [rows_text(glued.glued_rows(line)) if glued.is_glued(line) else line.strip()
-                for line in text.split("\n") if line.strip()]
+                for line in glued.join_wrapped([line for line in text.split("\n") if line.strip()])]
         return Rebuilt(layout, "\n".join(rows))
     if layout == "pipes":
         return Rebuilt(layout, _from_pipes(text))
