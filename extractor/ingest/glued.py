@@ -119,15 +119,23 @@ _STRONG = tuple(dict.fromkeys((
     "主管部门", "实施单位", "一级指标", "二级指标", "三级指标", "总分", "评分等级", "项目资金", "指标值", "得分")))
 
 
+_STRONG_PATTERNS = tuple((label, re.compile(re.escape(label))) for label in _STRONG)
+_GLUED_MIN = 3 * (2 + 1)         # three labels of two characters or more, each with a value glued on
+
+
 def is_glued(line: str) -> bool:
     """A line holding a form's labels with their values glued on: at least three different labels
     that open a form's cells followed by text with no space between, more of them glued than spaced
     (a goal text that names 主管部门 three times is no form)."""
+    if len(line) < _GLUED_MIN:
+        return False
     matched = _comparable(line)
     glued: set[str] = set()
     spaced: set[str] = set()
-    for label in _STRONG:
-        for m in re.finditer(re.escape(label), matched):
+    for label, pattern in _STRONG_PATTERNS:
+        if label not in matched:
+            continue
+        for m in pattern.finditer(matched):
             end = m.end() + len(_ANNOTATION.match(matched, m.end()).group(0))
             (spaced if end >= len(line) or line[end].isspace() else glued).add(label)
     return len(glued) >= 3 and len(glued) > 2 * len(spaced - glued)
@@ -135,11 +143,22 @@ def is_glued(line: str) -> bool:
 
 def _comparable(line: str) -> str:
     """The line read for matching, one character for one: Simplified, NFKC (``（`` → ``(``)."""
-    out = []
-    for ch in line:
-        c = unicodedata.normalize("NFKC", simplified(ch)) if not ch.isascii() else ch
-        out.append(c if len(c) == 1 else ch)
-    return "".join(out)
+    if line.isascii():
+        return line
+    return "".join([_COMPARABLE.get(ch) or _comparable_char(ch) for ch in line])
+
+
+_COMPARABLE: dict[str, str] = {}     # a character map (bounded by the script), not a cache of texts
+_COMPARABLE_MAX = 65_536
+
+
+def _comparable_char(ch: str) -> str:
+    """One character as :func:`_comparable` reads it (an OpenCC call costs microseconds: once per character)."""
+    c = unicodedata.normalize("NFKC", simplified(ch)) if not ch.isascii() else ch
+    c = c if len(c) == 1 else ch
+    if len(_COMPARABLE) < _COMPARABLE_MAX:
+        _COMPARABLE[ch] = c
+    return c
 
 
 # --- cutting ------------------------------------------------------------------------------------
