@@ -23,9 +23,9 @@ turns it into exactly one thing the form's own model knows, and into nothing els
   scores); where arithmetic applies to the row (得分 ≤ 分值, 执行率 = 执行数 / 预算数), the
   corrected value must satisfy it.
 
-Every correction replaces characters one for one, so every span and box computed on the page
-stays valid; each is an :class:`OcrCorrection` carrying the span, the text as read and as
-corrected, and why. The pipeline makes each one an ``ocr_corrected`` finding on the form that
+Most corrections replace characters one for one; a dropped decimal point or a lost ``)`` put back
+changes a token's length, and :func:`shift_offsets` moves the page's boxes by it. Each is an
+:class:`OcrCorrection` carrying the span, the text as read and as corrected, and why. The pipeline makes each one an ``ocr_corrected`` finding on the form that
 holds it (the original stays in the finding and in the result's ``input.ocr_corrections``).
 """
 
