@@ -1,45 +1,81 @@
-"""Parser throughput on one core: forms per second over the bundled eval set.
+"""Parser throughput on one core: forms per CPU-second over the bundled eval set.
 
-    python -m benchmarks.throughput [--seconds 5]
+    python -m benchmarks.throughput [--seconds 5] [--no-validate]
+    python -m benchmarks.throughput --baseline 3e8e41b [--rounds 3]
 
 Texts are read once; the timed loop is the library call ``extract_text`` (layout,
-segmentation, rules backend, schema validation, validators;
-``--no-validate`` for the parser alone). Normalisation caches are cleared before each
-document, so repeated texts are not flattered. Run it pinned to one core for the
-figure the README quotes: ``taskset -c 0 python -m benchmarks.throughput``.
+segmentation, rules backend, schema validation, validators; ``--no-validate`` for the parser
+alone). Every cache keyed by a document's text is cleared before each document, so repeated
+texts are not flattered. Run it pinned to one core for the figure the README quotes:
+``taskset -c 0 python -m benchmarks.throughput``.
+
+``--baseline REF`` measures an earlier commit and this checkout side by side: REF is checked
+out into a temporary git worktree, and the two are run alternately (``--rounds`` times each,
+each in its own process, on the same texts, clearing the same caches), so that a ratio is
+taken on the same machine under the same load. The printed ``ratio`` is this checkout's median
+forms per CPU-second over the baseline's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
+from typing import Callable
 
-from eval.dataset import load_cases
-from extractor import normalize, spec, textconv
-from extractor.backends.rules import RulesBackend
-from extractor.settings import Settings
-from extractor.pipeline import extract_text
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cache_clearers() -> list[Callable[[], None]]:
+    """Every cache keyed by a document's text: keys, numbers, Simplified forms, label → role matches.
+    (What is derived from the specs and the vocabulary once per process stays, as in a batch worker.)
+    Looked up by name, so that an older checkout without some of them is measured the same way."""
+    from extractor import normalize
+    clearers = [normalize._key.cache_clear, normalize._parse_number.cache_clear]
+    try:
+        from extractor import textconv
+        clearers.append(textconv.simplified.cache_clear)
+    except ImportError:
+        pass
+    try:
+        from extractor import spec
+        clearers.append(spec._MATCHES.clear)
+    except (ImportError, AttributeError):
+        pass
+    return clearers
 
 
 def clear_caches() -> None:
-    """Every cache keyed by a document's text: keys, numbers, Simplified forms, label → role matches.
-    (What is derived from the specs and the vocabulary once per process stays, as in a batch worker.)"""
-    normalize._key.cache_clear()
-    normalize._parse_number.cache_clear()
-    textconv.simplified.cache_clear()
-    spec._MATCHES.clear()
+    for clear in cache_clearers():
+        clear()
+
+
+def eval_texts() -> list[str]:
+    """The eval set's texts, read from this checkout (a baseline run reads the same files)."""
+    return [path.read_text(encoding="utf-8") for path in sorted((ROOT / "eval" / "data" / "seeds").glob("*.txt"))]
 
 
 def measure(seconds: float, validate: bool = True) -> dict[str, float]:
-    texts = [case.text_path.read_text(encoding="utf-8") for case in load_cases()]
+    from extractor.backends.rules import RulesBackend
+    from extractor.pipeline import extract_text
+    from extractor.settings import Settings
+
+    texts = eval_texts()
+    clearers = cache_clearers()
     backend = RulesBackend()
     settings = Settings(validate=validate)
     forms = documents = 0
     started, cpu_started = time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds:
         for text in texts:
-            clear_caches()  # each document starts cold, as a new document in an archive would
+            for clear in clearers:  # each document starts cold, as a new document in an archive would
+                clear()
             forms += len(extract_text(text, backend=backend, settings=settings).forms)
             documents += 1
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
@@ -49,12 +85,48 @@ def measure(seconds: float, validate: bool = True) -> dict[str, float]:
             "cpu_forms_per_second": round(forms / cpu, 1), "cpu_ms_per_form": round(1000 * cpu / forms, 3)}
 
 
+def _run_in(checkout: Path, seconds: float, validate: bool) -> dict[str, float]:
+    """One measurement in a fresh process whose ``extractor`` is the one in ``checkout``."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--seconds", str(seconds), "--inner"]
+    if not validate:
+        command.append("--no-validate")
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(baseline: str, seconds: float, rounds: int, validate: bool) -> dict[str, object]:
+    """This checkout against the commit ``baseline``, alternated ``rounds`` times."""
+    with tempfile.TemporaryDirectory(prefix="formex-baseline-") as tmp:
+        checkout = Path(tmp) / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(checkout), baseline],
+                       check=True)
+        try:
+            runs: dict[str, list[float]] = {"baseline": [], "current": []}
+            for _ in range(rounds):
+                runs["baseline"].append(_run_in(checkout, seconds, validate)["cpu_forms_per_second"])
+                runs["current"].append(_run_in(ROOT, seconds, validate)["cpu_forms_per_second"])
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)], check=False)
+    medians = {name: statistics.median(values) for name, values in runs.items()}
+    return {"validators": validate, "baseline": baseline, "cpu_forms_per_second": runs,
+            "median": medians, "ratio": round(medians["current"] / medians["baseline"], 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--no-validate", action="store_true", help="parser alone, without the validators")
+    parser.add_argument("--baseline", metavar="REF", help="a commit to measure side by side with this checkout")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations with --baseline")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(json.dumps(measure(args.seconds, validate=not args.no_validate)))
+    if args.inner:
+        sys.path.insert(0, os.getcwd())     # the checkout measured, ahead of this script's folder
+    if args.baseline:
+        print(json.dumps(side_by_side(args.baseline, args.seconds, args.rounds, not args.no_validate)))
+    else:
+        print(json.dumps(measure(args.seconds, validate=not args.no_validate)))
 
 
 if __name__ == "__main__":

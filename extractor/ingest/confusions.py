@@ -114,7 +114,7 @@ def vocabulary() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _titles() -> tuple[str, ...]:
     return tuple(sorted({t for spec in all_specs() for t in (spec.printed_title, *spec.titles) if len(t) >= 5},
-                        key=len, reverse=True))
+                        key=lambda s: (-len(s), s)))
 
 
 @lru_cache(maxsize=1)

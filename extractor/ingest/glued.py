@@ -49,7 +49,7 @@ _LEVELS = frozenset({*LEVEL1, *LEVEL2, *OLDER_LEVEL2})
 VOCABULARY = frozenset(layouts.ROW_LABELS | layouts.IN_ROW_LABELS | layouts.GOAL_HEADS | _SPEC_LABELS | _LEVELS
                        | set(SECTION_LABELS) | TEMPLATE_LABELS | {"绩效指标", "项目资金"})
 _LENGTHS = sorted({len(label) for label in VOCABULARY}, reverse=True)
-_TITLES = sorted({simplified(key(t)) for spec in _SPECS for t in (*spec.titles, spec.printed_title)}, key=len, reverse=True)
+_TITLES = sorted({simplified(key(t)) for spec in _SPECS for t in (*spec.titles, spec.printed_title)}, key=lambda s: (-len(s), s))
 _TAIL = frozenset(key(label) for spec in _SPECS for labels in spec.tail.values() for label in labels)
 _GOALS = frozenset(key(label) for spec in _SPECS for labels in spec.goals.values() for label in labels) | layouts.GOAL_HEADS
 # A label's printed annotation: ``(万元)``, ``(20分)``, ``(A)``, ``(B/A)``, ``(20分*执行率)``, ``1(40分)``, a colon.

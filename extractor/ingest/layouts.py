@@ -59,7 +59,7 @@ _TITLE = re.compile(r"绩效(自评|目标申报|目标)?表|汇总表")
 _YEAR = re.compile(r"^[(（]?\s*\d{4}\s*年\s*度?\s*[)）]?$")
 _SEPARATOR_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _FUNDS_HEAD = re.compile(r"^项目资金")
-_VOCABULARY = sorted(ROW_LABELS | IN_ROW_LABELS | {"绩效指标"}, key=len, reverse=True)
+_VOCABULARY = sorted(ROW_LABELS | IN_ROW_LABELS | {"绩效指标"}, key=lambda s: (-len(s), s))
 
 
 @dataclass(frozen=True)
@@ -281,7 +281,7 @@ def _continues(piece: str, following: str) -> bool:
 
 _LEVEL_NAMES = sorted({*(key(n) for n in ("成本指标", "产出指标", "效益指标", "满意度指标", "经济成本指标", "社会成本指标",
                                           "生态环境成本指标", "数量指标", "质量指标", "时效指标", "经济效益指标", "社会效益指标",
-                                          "生态效益指标", "可持续影响指标", "服务对象满意度指标"))}, key=len, reverse=True)
+                                          "生态效益指标", "可持续影响指标", "服务对象满意度指标"))}, key=lambda s: (-len(s), s))
 
 
 # --- tokens → rows ------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from schemas import SelfEvaluationForm, TargetDeclarationForm
 AnyForm = SelfEvaluationForm | TargetDeclarationForm
 MISREAD_CODES = frozenset({"label_in_value", "points_in_value", "level_missing", "joined_cells",
                            "unexpected_column", "role_mismatch"})
-_LEVEL_NAMES = sorted(set(LEVEL1) | set(LEVEL2), key=len, reverse=True)
+_LEVEL_NAMES = sorted(set(LEVEL1) | set(LEVEL2), key=lambda name: (-len(name), name))  # longest first; ties in a fixed order, not the hash seed's
 _LEVEL_SET = frozenset(_LEVEL_NAMES)
 # A part every level name holds (指标): a value without it holds none of them (else: "", always there).
 _LEVEL_PART = "指标" if all("指标" in name for name in _LEVEL_NAMES) else ""
