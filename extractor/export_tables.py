@@ -85,17 +85,29 @@ def _cell_text(value: Any) -> Any:
 
 
 class FormRows:
-    """One form's rows in the three tables, with the findings of each marked cell (by field path),
-    and the strings of its form row and of its other rows (for the renderers to check, once, what
-    needs care: the form row holds the long texts, which often do)."""
+    """One form's rows in the three tables, with the findings of each marked cell (by field path);
+    for the renderers, made once and shared by every export: the strings of its form row and of its
+    other rows, each also joined by a space (to check, once, what needs care: the form row holds the
+    long texts, which often do), and each row's shape (the type of each of its values)."""
 
-    __slots__ = ("form", "indicators", "findings", "by_path", "form_strings", "row_strings")
+    __slots__ = ("form", "indicators", "findings", "by_path", "form_strings", "row_strings", "form_text", "row_text",
+                 "_shapes")
 
     def __init__(self, form: list[Any], indicators: list[list[Any]], findings: list[list[Any]],
                  by_path: dict[str, list[dict[str, Any]]]) -> None:
         self.form, self.indicators, self.findings, self.by_path = form, indicators, findings, by_path
         self.form_strings = [v for v in form if type(v) is str]
         self.row_strings = [v for row in (*indicators, *findings) for v in row if type(v) is str]
+        self.form_text, self.row_text = " ".join(self.form_strings), " ".join(self.row_strings)
+        self._shapes: tuple[Any, ...] | None = None
+
+    @property
+    def shapes(self) -> tuple[tuple[type, ...], list[tuple[type, ...]], list[tuple[type, ...]]]:
+        """The shapes of the form row, of the indicator rows and of the finding rows."""
+        if self._shapes is None:
+            self._shapes = (tuple(map(type, self.form)), [tuple(map(type, row)) for row in self.indicators],
+                            [tuple(map(type, row)) for row in self.findings])
+        return self._shapes
 
 
 def _walk(columns: tuple[Column, ...]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:

@@ -30,6 +30,7 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 ROW = "\x01"          # the row number's place in a rendered row: a character no cell text keeps
 _ROW = ROW.encode()
+_ROW_START = b"<row "
 BUFFER = 1 << 20       # bytes written at a time: a few writes per thousand forms, not one per form
 
 STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -58,14 +59,22 @@ def escape(text: str) -> str:
 PLAIN, ESCAPE, CELLS = 0, 1, 2     # how rows' strings go into cells: as they are, escaped, cell by cell
 
 
-def text_kind(strings: list[str]) -> int:
-    """How these strings go into cells, found in one pass over all of them: :data:`PLAIN` (as they
-    are), :data:`ESCAPE` (``&``, ``<`` or ``]]>`` to escape) or :data:`CELLS` (characters XML cannot
-    hold, or space at either end, which needs ``xml:space``: cell by cell)."""
-    joined = "\n".join(strings)
-    if _ILLEGAL.search(joined) is not None or list(map(str.strip, strings)) != strings:
+def text_kind(strings: list[str], joined: str | None = None) -> int:
+    """How these strings go into cells, found in one pass over all of them (``joined``: the strings
+    joined by a space, where the caller has it): :data:`PLAIN` (as they are), :data:`ESCAPE` (``&``,
+    ``<`` or ``]]>`` to escape) or :data:`CELLS` (characters XML cannot hold, or space at either
+    end, which needs ``xml:space``: cell by cell)."""
+    if joined is None:
+        joined = " ".join(strings)
+    if not joined.isprintable() and _ILLEGAL.search(joined) is not None:     # (printable: nothing XML cannot hold)
+        return CELLS
+    if list(map(str.strip, strings)) != strings:
         return CELLS
     return ESCAPE if "<" in joined or "&" in joined or "]]>" in joined else PLAIN
+
+
+def _shape(values: Sequence[Any]) -> tuple[type, ...]:
+    return tuple(map(type, values))
 
 
 def _escaped(values: Sequence[Any]) -> list[Any]:
@@ -103,6 +112,7 @@ def _cell(ref: str, value: Any, style: int = 0) -> str:
 
 
 _NONE, _TEMPLATES = type(None), 4096       # templates kept per sheet: more than the row shapes a batch has
+_MISSING: Any = object()
 
 
 class RowFormat:
@@ -115,25 +125,33 @@ class RowFormat:
 
     def __init__(self, columns: int) -> None:
         self.letters = [get_column_letter(i + 1) for i in range(columns)]
-        self._templates: dict[tuple[type, ...], tuple[Callable[[Sequence[Any]], str] | None, bool]] = {}
+        self._templates: dict[tuple[type, ...], Callable[[Sequence[Any]], str | None] | None] = {}
 
-    def plain(self, values: Sequence[Any], kind: int = PLAIN) -> bytes:
-        """A row (UTF-8) of values whose strings are of ``kind`` (:func:`text_kind`, found by the caller)."""
+    def texts(self, rows: Sequence[Sequence[Any]], kind: int = PLAIN,
+              shapes: Sequence[tuple[type, ...]] | None = None) -> list[str]:
+        """Rows of values whose strings are of ``kind`` (:func:`text_kind`, found by the caller);
+        ``shapes``: each row's ``tuple(map(type, row))``, where the caller has them."""
         if kind == CELLS:
-            return self.row(values)[0].encode()
-        shape = tuple(map(type, values))
-        render, floats = self._templates.get(shape) or self._template(shape)
-        if render is not None:
-            data = render(_escaped(values) if kind == ESCAPE else values).encode()
-            if not floats or not (b"<v>n" in data or b"<v>i" in data or b"<v>-i" in data):
-                return data              # (a float that is not finite has no number form: such rows go below)
-        return self.row(values)[0].encode()
+            return [self.row(values)[0] for values in rows]
+        templates, out = self._templates, []
+        for values, shape in zip(rows, shapes or map(_shape, rows)):
+            render = templates.get(shape, _MISSING)
+            if render is _MISSING:
+                render = self._template(shape)
+            text = None if render is None else render(_escaped(values) if kind == ESCAPE else values)
+            out.append(self.row(values)[0] if text is None else text)
+        return out
 
-    def _template(self, shape: tuple[type, ...]) -> tuple[Callable[[Sequence[Any]], str] | None, bool]:
+    def text(self, values: Sequence[Any], kind: int = PLAIN, shape: tuple[type, ...] | None = None) -> str:
+        """One row (:meth:`texts`)."""
+        return self.texts((values,), kind, None if shape is None else (shape,))[0]
+
+    def _template(self, shape: tuple[type, ...]) -> Callable[[Sequence[Any]], str | None] | None:
         """A row shape's template: a function that puts a row's values into its markup (an f-string
-        made once per shape: only the markup and the column letters go into its source), and
-        whether the row has floats; None where a cell's type has no template (the row goes cell by cell)."""
-        cells = []
+        made once per shape: only the markup and the column letters go into its source), or returns
+        None where a float of the row is not finite (it has no number form: such rows go cell by
+        cell); None where a cell's type has no template (the row goes cell by cell)."""
+        cells, floats = [], []
         for i, (letter, kind) in enumerate(zip(self.letters, shape)):
             if kind is str:
                 cells.append(f'<c r="{letter}{ROW}" t="inlineStr"><is><t>{{v[{i}]}}</t></is></c>')
@@ -141,28 +159,32 @@ class RowFormat:
                 cells.append(f'<c r="{letter}{ROW}"><v>{{v[{i}]}}</v></c>')
             elif kind is float:
                 cells.append(f'<c r="{letter}{ROW}"><v>{{v[{i}]!r}}</v></c>')
+                floats.append(f"v[{i}]")
             elif kind is not _NONE:
                 cells = None
                 break
         render = None
         if cells is not None and len(shape) <= len(self.letters):
-            source = f'<row r="{ROW}">{"".join(cells)}</row>'.replace(ROW, "\\x01")
-            render = eval(f"lambda v: f'{source}'")     # noqa: S307 (markup and column letters only)
-        template = (render, float in shape)
+            markup = f'<row r="{ROW}">{"".join(cells)}</row>'.replace(ROW, "\\x01")
+            source = f"f'{markup}'"
+            if floats:      # x * 0 == 0 for a finite x only (a sum too large to be finite goes cell by cell too)
+                source = f"{source} if ({' + '.join(floats)}) * 0 == 0 else None"
+            render = eval(f"lambda v: {source}")     # noqa: S307 (markup and column letters only)
         if len(self._templates) < _TEMPLATES:
-            self._templates[shape] = template
-        return template
+            self._templates[shape] = render
+        return render
 
-    def styled(self, values: Sequence[Any], styles: dict[int, tuple[str, str]], kind: int = PLAIN) -> bytes:
+    def styled(self, values: Sequence[Any], styles: dict[int, tuple[str, str]], kind: int = PLAIN,
+               shape: tuple[type, ...] | None = None) -> str:
         """A row of values whose cells at ``styles``' columns get a style (their comments are the
         caller's): the plain row with the style put into those cells, where each has a value."""
         if kind != CELLS and all(values[col] is not None for col in styles):
-            data = self.plain(values, kind)
+            text = self.text(values, kind, shape)
             for col, (style, _) in styles.items():
-                ref = f'<c r="{self.letters[col]}{ROW}"'.encode()
-                data = data.replace(ref, b'%s s="%d"' % (ref, STYLE_IDS[style]), 1)
-            return data
-        return self.row([Styled(v, *styles[i]) if i in styles else v for i, v in enumerate(values)])[0].encode()
+                ref = f'<c r="{self.letters[col]}{ROW}"'
+                text = text.replace(ref, f'{ref} s="{STYLE_IDS[style]}"', 1)
+            return text
+        return self.row([Styled(v, *styles[i]) if i in styles else v for i, v in enumerate(values)])[0]
 
     def row(self, values: Sequence[Any]) -> tuple[str, list[tuple[int, str]]]:
         """Any row, cell by cell (styled cells too); with the comments of its cells (column, text)."""
@@ -199,14 +221,16 @@ class StreamSheet:
     def append(self, values: Sequence[Any]) -> None:
         """One row of values (styled ones too), rendered here."""
         text, comments = self.format.row(values)
-        self.add([text.encode()], [(0, col, comment) for col, comment in comments])
+        self.add(text.encode(), [(0, col, comment) for col, comment in comments])
 
-    def add(self, rows: Sequence[bytes], comments: Sequence[tuple[int, int, str]] = ()) -> None:
-        """Rendered rows (UTF-8, :data:`ROW` where their number goes), numbered from the next row;
-        ``comments``: (which of these rows, column, text)."""
+    def add(self, rows: bytes, comments: Sequence[tuple[int, int, str]] = ()) -> None:
+        """Rendered rows, one after another (UTF-8, each ``<row r="ROW">…</row>``, :data:`ROW` where
+        its number goes), numbered from the next row; ``comments``: (which of these rows, column, text)."""
         first = self.rows + 1
-        self._data.write(b"".join([row.replace(_ROW, b"%d" % number) for number, row in enumerate(rows, first)]))
-        self.rows += len(rows)
+        pieces = rows.split(_ROW_START)     # no text holds "<row ": a "<" in a text is always escaped
+        pieces[1:] = [piece.replace(_ROW, b"%d" % number) for number, piece in enumerate(pieces[1:], first)]
+        self._data.write(_ROW_START.join(pieces))
+        self.rows += len(pieces) - 1
         for offset, col, text in comments:
             self._comment(first + offset, col, text)
 
