@@ -118,7 +118,7 @@ def apart(root: Path, batch: Any, kinds: tuple[str, ...]) -> "Timers":
     backend = get_backend(settings)
     for name in batch.output.result_names():
         document = json.loads((root / name).read_text(encoding="utf-8"))
-        forms = [_compact(form) for form in document.get("forms") or []]   # the result file's own serialisation
+        forms = [_compact(form).encode() for form in document.get("forms") or []]   # the result file's own (UTF-8)
         with timer("render"):
             parts = render_exports(document, kinds)
         with timer("listing"):

@@ -38,10 +38,12 @@ def _lines(rows: Iterable[list[Any]]) -> str:
 _NONE, _MISSING = type(None), object()
 
 
-def _plain(text: str) -> bool:
+def _plain(text: str, printable: bool) -> bool:
     """No field of the text needs quoting: none holds what the csv module quotes (``,"\\r\\n``) or
-    refuses (NUL)."""
-    return not ("," in text or '"' in text or "\n" in text or "\r" in text or "\x00" in text)
+    refuses (NUL); ``printable``: the text is (so it holds no line break and no NUL)."""
+    if "," in text or '"' in text:
+        return False
+    return printable or not ("\n" in text or "\r" in text or "\x00" in text)
 
 
 class LineFormat:
@@ -98,8 +100,8 @@ def render(forms: list[FormRows]) -> CsvPart:
     form_lines, indicator_lines, finding_lines = [], [], []
     for rows in forms:
         form_shape, indicator_shapes, finding_shapes = rows.shapes
-        form_lines.append(FORMS.lines([rows.form], _plain(rows.form_text), (form_shape,)))
-        plain = _plain(rows.row_text)
+        form_lines.append(FORMS.lines([rows.form], _plain(rows.form_text, rows.form_printable), (form_shape,)))
+        plain = _plain(rows.row_text, rows.row_printable)
         indicator_lines.append(INDICATORS.lines(rows.indicators, plain, indicator_shapes))
         if rows.findings:
             finding_lines.append(FINDINGS.lines(rows.findings, plain, finding_shapes))

@@ -87,18 +87,24 @@ def _cell_text(value: Any) -> Any:
 class FormRows:
     """One form's rows in the three tables, with the findings of each marked cell (by field path);
     for the renderers, made once and shared by every export: the strings of its form row and of its
-    other rows, each also joined by a space (to check, once, what needs care: the form row holds the
-    long texts, which often do), and each row's shape (the type of each of its values)."""
+    other rows, each also joined by a space and whether that is printable (to check, once, what
+    needs care: the form row holds the long texts, which often do), and each row's shape (the type
+    of each of its values)."""
 
     __slots__ = ("form", "indicators", "findings", "by_path", "form_strings", "row_strings", "form_text", "row_text",
-                 "_shapes")
+                 "form_printable", "row_printable", "_shapes")
 
     def __init__(self, form: list[Any], indicators: list[list[Any]], findings: list[list[Any]],
-                 by_path: dict[str, list[dict[str, Any]]]) -> None:
+                 by_path: dict[str, list[dict[str, Any]]], lead: int = 0) -> None:
+        """``lead``: how many values every indicator and finding row begins with alike (the form's
+        source, index and name): their strings are taken once."""
         self.form, self.indicators, self.findings, self.by_path = form, indicators, findings, by_path
         self.form_strings = [v for v in form if type(v) is str]
-        self.row_strings = [v for row in (*indicators, *findings) for v in row if type(v) is str]
+        rows = (*indicators, *findings)
+        self.row_strings = [v for v in rows[0][:lead] if type(v) is str] if rows else []
+        self.row_strings += [v for row in rows for v in row[lead:] if type(v) is str]
         self.form_text, self.row_text = " ".join(self.form_strings), " ".join(self.row_strings)
+        self.form_printable, self.row_printable = self.form_text.isprintable(), self.row_text.isprintable()
         self._shapes: tuple[Any, ...] | None = None
 
     @property
@@ -155,14 +161,14 @@ def form_rows(source: str, index: int, form: dict[str, Any]) -> FormRows:
     indicators = form.get("indicators") or []
     indicator_rows = [[source, index, name, r, *map(row.get, INDICATOR_FIELDS)] for r, row in enumerate(indicators, 1)]
     if not findings:
-        return FormRows(form_row, indicator_rows, [], {})
+        return FormRows(form_row, indicator_rows, [], {}, lead=3)
     finding_rows = []
     for f in findings:
         path = f.get("path") or ""
         row_name = _row_name(indicators, path)
         finding_rows.append([source, index, name, label_of(path, row_name) if path else "", path, f.get("severity"),
                              f.get("code"), f.get("message"), _cell_text(f.get("expected")), _cell_text(f.get("found"))])
-    return FormRows(form_row, indicator_rows, finding_rows, findings_by_path(form))
+    return FormRows(form_row, indicator_rows, finding_rows, findings_by_path(form), lead=3)
 
 
 def _row_name(indicators: list[dict[str, Any]], path: str) -> str | None:

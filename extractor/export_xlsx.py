@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 
 from extractor.export_tables import (FINDING_COLUMNS, FORM_COLUMNS, INDICATOR_COLUMNS, INDICATOR_FIELDS, META_COLUMNS,
                                      Column, FormRows)
-from extractor.xlsx_stream import RowFormat, StreamBook, StreamSheet, Styled, text_kind
+from extractor.xlsx_stream import RowFormat, StreamBook, StreamSheet, Styled, join_rows, text_kind
 
 SHEETS = {"forms": "表单", "indicators": "绩效指标", "findings": "校验问题"}
 _FORM_FIELD_AT = [(i, c.path) for i, c in enumerate(FORM_COLUMNS) if c not in META_COLUMNS]   # markable fields
@@ -28,8 +28,9 @@ FORMS, INDICATORS, FINDINGS = (RowFormat(len(columns)) for columns in (FORM_COLU
 
 
 class WorkbookPart(NamedTuple):
-    """Some forms' rows of the three sheets, rendered (each sheet's rows one after another, UTF-8,
-    to be numbered where they are added), with their comments: (which of these rows, column, text)."""
+    """Some forms' rows of the three sheets, rendered (each sheet's rows in one piece:
+    :func:`~extractor.xlsx_stream.join_rows`, to be numbered where they are added), with their
+    comments: (which of these rows, column, text)."""
 
     forms: bytes
     form_comments: list[tuple[int, int, str]]
@@ -49,7 +50,8 @@ def render(forms: list[FormRows]) -> WorkbookPart:
     form_comments: list[tuple[int, int, str]] = []
     indicator_comments: list[tuple[int, int, str]] = []
     for rows in forms:
-        kind, row_kind = text_kind(rows.form_strings, rows.form_text), text_kind(rows.row_strings, rows.row_text)
+        kind = text_kind(rows.form_strings, rows.form_text, rows.form_printable)
+        row_kind = text_kind(rows.row_strings, rows.row_text, rows.row_printable)
         form_shape, indicator_shapes, finding_shapes = rows.shapes
         if not rows.by_path:
             form_rows.append(FORMS.text(rows.form, kind, form_shape))
@@ -59,8 +61,8 @@ def render(forms: list[FormRows]) -> WorkbookPart:
         _add_marked(INDICATORS, _indicator_marks(rows.by_path), rows.indicators, row_kind, indicator_shapes,
                     indicator_rows, indicator_comments)
         finding_rows.extend(FINDINGS.texts(rows.findings, row_kind, finding_shapes))
-    return WorkbookPart("".join(form_rows).encode(), form_comments, "".join(indicator_rows).encode(),
-                        indicator_comments, "".join(finding_rows).encode(), len(forms))
+    return WorkbookPart(join_rows(form_rows), form_comments, join_rows(indicator_rows), indicator_comments,
+                        join_rows(finding_rows), len(forms))
 
 
 def _form_marks(by_path: dict[str, list[dict[str, Any]]]) -> dict[int, dict[int, list[dict[str, Any]]]]:
@@ -122,10 +124,8 @@ class WorkbookWriter:
 
     def add(self, part: WorkbookPart) -> None:
         self.forms.add(part.forms, part.form_comments)
-        if part.indicators:
-            self.indicators.add(part.indicators, part.indicator_comments)
-        if part.findings:
-            self.findings.add(part.findings)
+        self.indicators.add(part.indicators, part.indicator_comments)
+        self.findings.add(part.findings)
         self.count += part.count
 
     def close(self) -> int:

@@ -35,8 +35,8 @@ STYLE_IDS = {None: 0, "bold": 1, "error": 2, "warning": 3}
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 ROW = "\x01"          # the row number's place in a rendered row: a character no cell text keeps
-_ROW = ROW.encode()
-_ROW_START = b"<row "
+ROWS = "\x02"         # between rendered rows passed together (:meth:`StreamSheet.add`): no cell text keeps it either
+_ROW, _ROWS = ROW.encode(), ROWS.encode()
 BUFFER = 1 << 20       # bytes written at a time: a few writes per thousand forms, not one per form
 ZLIB_LEVEL, ISAL_LEVEL = 1, 1     # the fastest of each (ISA-L's 0 has no match search: a third larger)
 
@@ -66,14 +66,16 @@ def escape(text: str) -> str:
 PLAIN, ESCAPE, CELLS = 0, 1, 2     # how rows' strings go into cells: as they are, escaped, cell by cell
 
 
-def text_kind(strings: list[str], joined: str | None = None) -> int:
+def text_kind(strings: list[str], joined: str | None = None, printable: bool | None = None) -> int:
     """How these strings go into cells, found in one pass over all of them (``joined``: the strings
-    joined by a space, where the caller has it): :data:`PLAIN` (as they are), :data:`ESCAPE` (``&``,
-    ``<`` or ``]]>`` to escape) or :data:`CELLS` (characters XML cannot hold, or space at either
-    end, which needs ``xml:space``: cell by cell)."""
+    joined by a space, and whether that is printable, where the caller has them): :data:`PLAIN` (as
+    they are), :data:`ESCAPE` (``&``, ``<`` or ``]]>`` to escape) or :data:`CELLS` (characters XML
+    cannot hold, or space at either end, which needs ``xml:space``: cell by cell)."""
     if joined is None:
         joined = " ".join(strings)
-    if not joined.isprintable() and _ILLEGAL.search(joined) is not None:     # (printable: nothing XML cannot hold)
+    if printable is None:
+        printable = joined.isprintable()
+    if not printable and _ILLEGAL.search(joined) is not None:     # (printable: nothing XML cannot hold)
         return CELLS
     if list(map(str.strip, strings)) != strings:
         return CELLS
@@ -254,16 +256,17 @@ class StreamSheet:
     def append(self, values: Sequence[Any]) -> None:
         """One row of values (styled ones too), rendered here."""
         text, comments = self.format.row(values)
-        self.add(text.encode(), [(0, col, comment) for col, comment in comments])
+        self.add(join_rows([text]), [(0, col, comment) for col, comment in comments])
 
     def add(self, rows: bytes, comments: Sequence[tuple[int, int, str]] = ()) -> None:
-        """Rendered rows, one after another (UTF-8, each ``<row r="ROW">…</row>``, :data:`ROW` where
-        its number goes), numbered from the next row; ``comments``: (which of these rows, column, text)."""
+        """Rendered rows (UTF-8, :data:`ROW` where their number goes, :data:`ROWS` between them:
+        :func:`join_rows`), numbered from the next row; ``comments``: (which of these rows, column, text)."""
+        if not rows:
+            return
         first = self.rows + 1
-        pieces = rows.split(_ROW_START)     # no text holds "<row ": a "<" in a text is always escaped
-        pieces[1:] = [piece.replace(_ROW, b"%d" % number) for number, piece in enumerate(pieces[1:], first)]
-        self._data.write(_ROW_START.join(pieces))
-        self.rows += len(pieces) - 1
+        pieces = rows.split(_ROWS)
+        self._data.write(b"".join([piece.replace(_ROW, b"%d" % number) for number, piece in enumerate(pieces, first)]))
+        self.rows += len(pieces)
         for offset, col, text in comments:
             self._comment(first + offset, col, text)
 
@@ -324,6 +327,11 @@ def _part(book: zipfile.ZipFile, name: str) -> IO[bytes]:
     if _isal is not None and getattr(raw, "_compressor", None) is not None:
         raw._compressor = _isal.compressobj(ISAL_LEVEL, _isal.DEFLATED, -15)   # type: ignore[attr-defined]
     return raw
+
+
+def join_rows(rows: Sequence[str]) -> bytes:
+    """Rendered rows as one piece for :meth:`StreamSheet.add` (UTF-8, :data:`ROWS` between them)."""
+    return ROWS.join(rows).encode()
 
 
 def _copy(source: IO[bytes], target: IO[bytes]) -> None:
