@@ -127,12 +127,14 @@ class CsvWriter:
         handle.write(codecs.BOM_UTF8 + _lines([[c.label for c in columns]]).encode())
         return handle
 
-    def add(self, part: CsvPart) -> None:
-        self.forms.write(part.forms)
-        self.indicators.write(part.indicators)
-        if part.findings:
-            self.findings.write(part.findings)
-        self.count += part.count
+    def add(self, part: CsvPart | tuple[Any, ...]) -> None:
+        """A :class:`CsvPart`, or its fields in a plain tuple (as a batch's workers send it)."""
+        forms, indicators, findings, count = part
+        self.forms.write(forms)
+        self.indicators.write(indicators)
+        if findings:
+            self.findings.write(findings)
+        self.count += count
 
     def close(self) -> int:
         for handle in (self.forms, self.indicators, self.findings):

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 
 from extractor.export_tables import (FINDING_COLUMNS, FORM_COLUMNS, INDICATOR_COLUMNS, INDICATOR_FIELDS, META_COLUMNS,
                                      Column, FormRows)
-from extractor.xlsx_stream import RowFormat, StreamBook, StreamSheet, Styled, join_rows, text_kind
+from extractor.xlsx_stream import RowFormat, StreamBook, StreamSheet, Styled, text_kind
 
 SHEETS = {"forms": "表单", "indicators": "绩效指标", "findings": "校验问题"}
 _FORM_FIELD_AT = [(i, c.path) for i, c in enumerate(FORM_COLUMNS) if c not in META_COLUMNS]   # markable fields
@@ -28,15 +28,14 @@ FORMS, INDICATORS, FINDINGS = (RowFormat(len(columns)) for columns in (FORM_COLU
 
 
 class WorkbookPart(NamedTuple):
-    """Some forms' rows of the three sheets, rendered (each sheet's rows in one piece:
-    :func:`~extractor.xlsx_stream.join_rows`, to be numbered where they are added), with their
-    comments: (which of these rows, column, text)."""
+    """Some forms' rows of the three sheets, rendered (UTF-8, to be numbered where they are added),
+    with their comments: (which of these rows, column, text)."""
 
-    forms: bytes
+    forms: list[bytes]
     form_comments: list[tuple[int, int, str]]
-    indicators: bytes
+    indicators: list[bytes]
     indicator_comments: list[tuple[int, int, str]]
-    findings: bytes
+    findings: list[bytes]
     count: int
 
 
@@ -61,8 +60,8 @@ def render(forms: list[FormRows]) -> WorkbookPart:
         _add_marked(INDICATORS, _indicator_marks(rows.by_path), rows.indicators, row_kind, indicator_shapes,
                     indicator_rows, indicator_comments)
         finding_rows.extend(FINDINGS.texts(rows.findings, row_kind, finding_shapes))
-    return WorkbookPart(join_rows(form_rows), form_comments, join_rows(indicator_rows), indicator_comments,
-                        join_rows(finding_rows), len(forms))
+    return WorkbookPart([row.encode() for row in form_rows], form_comments, [row.encode() for row in indicator_rows],
+                        indicator_comments, [row.encode() for row in finding_rows], len(forms))
 
 
 def _form_marks(by_path: dict[str, list[dict[str, Any]]]) -> dict[int, dict[int, list[dict[str, Any]]]]:
@@ -122,11 +121,13 @@ class WorkbookWriter:
         self.findings = _sheet(self.book, SHEETS["findings"], FINDING_COLUMNS)
         self.count = 0
 
-    def add(self, part: WorkbookPart) -> None:
-        self.forms.add(part.forms, part.form_comments)
-        self.indicators.add(part.indicators, part.indicator_comments)
-        self.findings.add(part.findings)
-        self.count += part.count
+    def add(self, part: WorkbookPart | tuple[Any, ...]) -> None:
+        """A :class:`WorkbookPart`, or its fields in a plain tuple (as a batch's workers send it)."""
+        forms, form_comments, indicators, indicator_comments, findings, count = part
+        self.forms.add(forms, form_comments)
+        self.indicators.add(indicators, indicator_comments)
+        self.findings.add(findings)
+        self.count += count
 
     def close(self) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)

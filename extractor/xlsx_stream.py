@@ -35,8 +35,7 @@ STYLE_IDS = {None: 0, "bold": 1, "error": 2, "warning": 3}
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 ROW = "\x01"          # the row number's place in a rendered row: a character no cell text keeps
-ROWS = "\x02"         # between rendered rows passed together (:meth:`StreamSheet.add`): no cell text keeps it either
-_ROW, _ROWS = ROW.encode(), ROWS.encode()
+_ROW = ROW.encode()
 BUFFER = 1 << 20       # bytes written at a time: a few writes per thousand forms, not one per form
 ZLIB_LEVEL, ISAL_LEVEL = 1, 1     # the fastest of each (ISA-L's 0 has no match search: a third larger)
 
@@ -256,17 +255,14 @@ class StreamSheet:
     def append(self, values: Sequence[Any]) -> None:
         """One row of values (styled ones too), rendered here."""
         text, comments = self.format.row(values)
-        self.add(join_rows([text]), [(0, col, comment) for col, comment in comments])
+        self.add([text.encode()], [(0, col, comment) for col, comment in comments])
 
-    def add(self, rows: bytes, comments: Sequence[tuple[int, int, str]] = ()) -> None:
-        """Rendered rows (UTF-8, :data:`ROW` where their number goes, :data:`ROWS` between them:
-        :func:`join_rows`), numbered from the next row; ``comments``: (which of these rows, column, text)."""
-        if not rows:
-            return
+    def add(self, rows: Sequence[bytes], comments: Sequence[tuple[int, int, str]] = ()) -> None:
+        """Rendered rows (UTF-8, :data:`ROW` where their number goes), numbered from the next row;
+        ``comments``: (which of these rows, column, text)."""
         first = self.rows + 1
-        pieces = rows.split(_ROWS)
-        self._data.write(b"".join([piece.replace(_ROW, b"%d" % number) for number, piece in enumerate(pieces, first)]))
-        self.rows += len(pieces)
+        self._data.write(b"".join([row.replace(_ROW, b"%d" % number) for number, row in enumerate(rows, first)]))
+        self.rows += len(rows)
         for offset, col, text in comments:
             self._comment(first + offset, col, text)
 
@@ -327,11 +323,6 @@ def _part(book: zipfile.ZipFile, name: str) -> IO[bytes]:
     if _isal is not None and getattr(raw, "_compressor", None) is not None:
         raw._compressor = _isal.compressobj(ISAL_LEVEL, _isal.DEFLATED, -15)   # type: ignore[attr-defined]
     return raw
-
-
-def join_rows(rows: Sequence[str]) -> bytes:
-    """Rendered rows as one piece for :meth:`StreamSheet.add` (UTF-8, :data:`ROWS` between them)."""
-    return ROWS.join(rows).encode()
 
 
 def _copy(source: IO[bytes], target: IO[bytes]) -> None:
