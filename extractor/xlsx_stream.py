@@ -45,13 +45,15 @@ STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 VML_HEAD = """<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel">
 <o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{n}"/></o:shapelayout><v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>
 """
-VML_SHAPE = ('<v:shape id="_x0000_s{id}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
-             'margin-top:1.5pt;width:{w}pt;height:{h}pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" '
-             'o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/>'
-             '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div style="text-align:left">'
-             '</div></v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
-             '<x:Anchor>{c1}, 15, {r0}, 2, {c3}, 15, {r4}, 16</x:Anchor><x:AutoFill>False</x:AutoFill>'
-             '<x:Row>{row}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>\n')
+def vml_shape(id: int, w: int, h: int, c1: int, r0: int, c3: int, r4: int, row: int, col: int) -> str:
+    """A comment's note shape (an f-string: a template's ``format()`` costs 6x as much)."""
+    return (f'<v:shape id="_x0000_s{id}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
+            f'margin-top:1.5pt;width:{w}pt;height:{h}pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" '
+            f'o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/>'
+            f'<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div style="text-align:left">'
+            f'</div></v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+            f'<x:Anchor>{c1}, 15, {r0}, 2, {c3}, 15, {r4}, 16</x:Anchor><x:AutoFill>False</x:AutoFill>'
+            f'<x:Row>{row}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>\n')
 
 
 def escape(text: str) -> str:
@@ -274,9 +276,8 @@ class StreamSheet:
                              f'</text></comment>'.encode())
         lines = text.count("\n") + 1
         row -= 1
-        self._shapes.write(VML_SHAPE.format(id=1024 * self.number + self.comments, w=240, h=min(400, 14 * lines + 16),
-                                            c1=col + 1, r0=max(0, row - 1), c3=col + 4, r4=row + lines + 2,
-                                            row=row, col=col).encode())
+        self._shapes.write(vml_shape(1024 * self.number + self.comments, 240, min(400, 14 * lines + 16), col + 1,
+                                     max(0, row - 1), col + 4, row + lines + 2, row, col).encode())
 
     def write_to(self, book: zipfile.ZipFile) -> None:
         last = f"{self.letters[-1]}{max(1, self.rows)}"
