@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 def _umask() -> int:
@@ -24,19 +24,20 @@ FILE_MODE = 0o666 & ~_umask()
 
 
 class AtomicWriter:
-    """A text file written in pieces, that appears under its name only on :meth:`commit`. On object
-    storage (:mod:`extractor.storage`) the pieces go to a local temp file, uploaded whole on commit."""
+    """A text file written in pieces (``str``, or UTF-8 ``bytes`` when ``binary``), that appears under
+    its name only on :meth:`commit`. On object storage (:mod:`extractor.storage`) the pieces go to a
+    local temp file, uploaded whole on commit."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, binary: bool = False) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.local = isinstance(path, Path)
         folder = path.parent if self.local else None
         fd, self.tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
         os.fchmod(fd, FILE_MODE)
-        self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
+        self.handle: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")
 
-    def write(self, text: str) -> None:
+    def write(self, text: str | bytes) -> None:
         self.handle.write(text)
 
     def commit(self) -> None:
@@ -55,9 +56,9 @@ class AtomicWriter:
         Path(self.tmp).unlink(missing_ok=True)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing."""
-    writer = AtomicWriter(path)
+def write_atomically(path: Path, text: str | bytes) -> None:
+    """Write a whole file (text, or text already encoded as UTF-8) or nothing."""
+    writer = AtomicWriter(path, binary=isinstance(text, bytes))
     try:
         writer.write(text)
         writer.commit()

@@ -94,28 +94,36 @@ def dumps(document: dict[str, Any], *, pretty: bool = False) -> str:
     return _compact(document) + "\n"
 
 
-def serialise(document: dict[str, Any], *, pretty: bool = False) -> tuple[str, str, list[dict[str, Any]]]:
-    """A result's file text, its forms.jsonl lines and its flagged forms. Each form is serialised
-    once, for both the result file (compact) and its forms.jsonl line."""
-    forms = [_compact(form) for form in document.get("forms") or []]
+def serialise(document: dict[str, Any], *, pretty: bool = False) -> tuple[bytes, bytes, list[dict[str, Any]]]:
+    """A result's file (UTF-8), its forms.jsonl lines (UTF-8) and its flagged forms. Each form is
+    serialised and encoded once, for both the result file (compact) and its forms.jsonl line."""
+    forms = [_compact(form).encode() for form in document.get("forms") or []]
     if pretty:
-        text = dumps(document, pretty=True)
+        data = dumps(document, pretty=True).encode()
     else:
-        text = "{" + ",".join(f'"forms":[{",".join(forms)}]' if key == "forms" else f"{_compact(key)}:{_compact(value)}"
-                              for key, value in document.items()) + "}\n"
-    return text, listing_lines(document, forms), flagged_forms(document)
+        data = b"{%s}\n" % b",".join([b'"forms":[%s]' % b",".join(forms) if key == "forms"
+                                      else f"{_compact(key)}:{_compact(value)}".encode() for key, value in document.items()])
+    return data, listing_lines(document, forms), flagged_forms(document)
 
 
-def listing_lines(document: dict[str, Any], forms: list[str]) -> str:
-    """A result's lines for forms.jsonl, from its forms already serialised (compact)."""
+def listing_lines(document: dict[str, Any], forms: list[bytes]) -> bytes:
+    """A result's lines for forms.jsonl (UTF-8), from its forms already serialised (compact, UTF-8):
+    each form's own text after its ``{``, copied once."""
     prefix = f'{{"source":{_compact(document.get("source"))},"sha256":{_compact(document.get("sha256"))},"form_index":'
-    return "".join(f"{prefix}{index},{form[1:]}\n" if form != "{}" else f"{prefix}{index}}}\n"
-                   for index, form in enumerate(forms))
+    start = prefix.encode()
+    pieces: list[Any] = []
+    for index, form in enumerate(forms):
+        if form == b"{}":
+            pieces.extend((start, b"%d}\n" % index))
+        else:
+            pieces.extend((start, b"%d," % index, memoryview(form)[1:], b"\n"))
+    return b"".join(pieces)
 
 
-def listing(document: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+def listing(document: dict[str, Any]) -> tuple[bytes, list[dict[str, Any]]]:
     """A result's lines for forms.jsonl, and its flagged forms."""
-    return listing_lines(document, [_compact(form) for form in document.get("forms") or []]), flagged_forms(document)
+    return listing_lines(document, [_compact(form).encode() for form in document.get("forms") or []]), \
+        flagged_forms(document)
 
 
 def flagged_forms(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -155,7 +163,7 @@ def _init_worker(settings: Settings, pages: Any = None, parent_pid: int | None =
 def extract_outcome(data: bytes, source: str, settings: Settings, backend: Backend, *, pretty: bool = False,
                     exports: Sequence[str] = ()) -> dict[str, Any]:
     """Extract one document: ``{"ok": True, "summary", "document": its result's JSON text, "lines":
-    its forms.jsonl lines, "flagged"}`` (and with ``exports``, its part of each export:
+    its forms.jsonl lines (both UTF-8), "flagged"}`` (and with ``exports``, its part of each export:
     :func:`~extractor.export_tables.render_exports`), or
     ``{"ok": False, "error"}``. A failure of the input is data, never an exception; small enough
     to pass between processes."""
@@ -205,7 +213,7 @@ class BatchOutput:
         self.summary = summary
         self._remove_stale_temp_files()
         self.state.mkdir(parents=True, exist_ok=True)
-        self.forms = AtomicWriter(outdir / FORMS_FILE)
+        self.forms = AtomicWriter(outdir / FORMS_FILE, binary=True)
         self.flagged = AtomicWriter(outdir / FLAGGED_FILE)
         self.duplicates = AtomicWriter(outdir / DUPLICATES_FILE)
         self._results: list[tuple[int, str]] = []      # (input position, result name) of each result
@@ -279,10 +287,10 @@ class BatchOutput:
                     sink.add(parts[sink.kind])
             self._next += 1
 
-    def _list(self, position: int, result: str, lines: str, flagged: list[dict[str, Any]]) -> None:
+    def _list(self, position: int, result: str, lines: bytes, flagged: list[dict[str, Any]]) -> None:
         self._results.append((position, result))
         self.forms.write(lines)
-        self.summary.forms_listed += lines.count("\n")
+        self.summary.forms_listed += lines.count(b"\n")
         for entry in flagged:
             self.flagged.write(json.dumps(entry, ensure_ascii=False) + "\n")
             self.summary.flagged_forms += 1

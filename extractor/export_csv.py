@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, NamedTuple
 
@@ -36,8 +35,15 @@ def _lines(rows: Iterable[list[Any]]) -> str:
     return text.getvalue()
 
 
-_QUOTED = re.compile('[,"\r\n\x00]')    # a field holding one of these is quoted (or refused) by the csv module
 _NONE, _MISSING = type(None), object()
+
+
+def _plain(text: str, printable: bool) -> bool:
+    """No field of the text needs quoting: none holds what the csv module quotes (``,"\\r\\n``) or
+    refuses (NUL); ``printable``: the text is (so it holds no line break and no NUL)."""
+    if "," in text or '"' in text:
+        return False
+    return printable or not ("\n" in text or "\r" in text or "\x00" in text)
 
 
 class LineFormat:
@@ -48,12 +54,12 @@ class LineFormat:
     def __init__(self) -> None:
         self._templates: dict[tuple[type, ...], Callable[[list[Any]], str] | None] = {}
 
-    def lines(self, rows: list[list[Any]], plain: bool) -> str:
-        """The rows' lines; ``plain``: no string in them needs quoting."""
+    def lines(self, rows: list[list[Any]], plain: bool, shapes: Iterable[tuple[type, ...]] | None = None) -> str:
+        """The rows' lines; ``plain``: no string in them needs quoting; ``shapes``: each row's
+        ``tuple(map(type, row))``, where the caller has them."""
         if plain:
             out = []
-            for row in rows:
-                shape = tuple(map(type, row))
+            for row, shape in zip(rows, shapes or (tuple(map(type, row)) for row in rows)):
                 render = self._templates.get(shape, _MISSING)
                 if render is _MISSING:
                     render = self._template(shape)
@@ -93,11 +99,12 @@ def render(forms: list[FormRows]) -> CsvPart:
     """The CSV lines of these forms (done where the document was extracted)."""
     form_lines, indicator_lines, finding_lines = [], [], []
     for rows in forms:
-        form_lines.append(FORMS.lines([rows.form], _QUOTED.search("\t".join(rows.form_strings)) is None))
-        plain = _QUOTED.search("\t".join(rows.row_strings)) is None
-        indicator_lines.append(INDICATORS.lines(rows.indicators, plain))
+        form_shape, indicator_shapes, finding_shapes = rows.shapes
+        form_lines.append(FORMS.lines([rows.form], _plain(rows.form_text, rows.form_printable), (form_shape,)))
+        plain = _plain(rows.row_text, rows.row_printable)
+        indicator_lines.append(INDICATORS.lines(rows.indicators, plain, indicator_shapes))
         if rows.findings:
-            finding_lines.append(FINDINGS.lines(rows.findings, plain))
+            finding_lines.append(FINDINGS.lines(rows.findings, plain, finding_shapes))
     return CsvPart("".join(form_lines).encode(), "".join(indicator_lines).encode(), "".join(finding_lines).encode(),
                    len(forms))
 
@@ -120,12 +127,14 @@ class CsvWriter:
         handle.write(codecs.BOM_UTF8 + _lines([[c.label for c in columns]]).encode())
         return handle
 
-    def add(self, part: CsvPart) -> None:
-        self.forms.write(part.forms)
-        self.indicators.write(part.indicators)
-        if part.findings:
-            self.findings.write(part.findings)
-        self.count += part.count
+    def add(self, part: CsvPart | tuple[Any, ...]) -> None:
+        """A :class:`CsvPart`, or its fields in a plain tuple (as a batch's workers send it)."""
+        forms, indicators, findings, count = part
+        self.forms.write(forms)
+        self.indicators.write(indicators)
+        if findings:
+            self.findings.write(findings)
+        self.count += count
 
     def close(self) -> int:
         for handle in (self.forms, self.indicators, self.findings):

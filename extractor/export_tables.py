@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any, Iterator, Sequence
+from itertools import chain
+from operator import itemgetter
+from typing import Any, Callable, Iterator, Sequence
 
 from extractor.labels import FORM_TITLES, FUND_COLUMN_LABELS, INDICATOR_LABELS, label_of
 
@@ -85,17 +87,47 @@ def _cell_text(value: Any) -> Any:
 
 
 class FormRows:
-    """One form's rows in the three tables, with the findings of each marked cell (by field path),
-    and the strings of its form row and of its other rows (for the renderers to check, once, what
-    needs care: the form row holds the long texts, which often do)."""
+    """One form's rows in the three tables, with the findings of each marked cell (by field path);
+    for the renderers, made once and shared by every export: each row's shape (the type of each of
+    its values), and the strings of its form row and of its other rows, each also joined by a space
+    and whether that is printable (to check, once, what needs care: the form row holds the long
+    texts, which often do)."""
 
-    __slots__ = ("form", "indicators", "findings", "by_path", "form_strings", "row_strings")
+    __slots__ = ("form", "indicators", "findings", "by_path", "shapes", "form_strings", "row_strings", "form_text",
+                 "row_text", "form_printable", "row_printable")
 
     def __init__(self, form: list[Any], indicators: list[list[Any]], findings: list[list[Any]],
-                 by_path: dict[str, list[dict[str, Any]]]) -> None:
+                 by_path: dict[str, list[dict[str, Any]]], lead: int = 0) -> None:
+        """``lead``: how many values every indicator and finding row begins with alike (the form's
+        source, index and name): their strings are taken once."""
         self.form, self.indicators, self.findings, self.by_path = form, indicators, findings, by_path
-        self.form_strings = [v for v in form if type(v) is str]
-        self.row_strings = [v for row in (*indicators, *findings) for v in row if type(v) is str]
+        form_shape, rows = tuple(map(type, form)), (*indicators, *findings)
+        row_shapes = [tuple(map(type, row)) for row in rows]
+        self.shapes = (form_shape, row_shapes[:len(indicators)], row_shapes[len(indicators):])
+        self.form_strings = list(_strings_at(form_shape, 0)(form))
+        self.row_strings = list(_strings_at(row_shapes[0][:lead], 0)(rows[0])) if rows else []
+        self.row_strings += chain.from_iterable([_strings_at(shape, lead)(row) for row, shape in zip(rows, row_shapes)])
+        self.form_text, self.row_text = " ".join(self.form_strings), " ".join(self.row_strings)
+        self.form_printable, self.row_printable = self.form_text.isprintable(), self.row_text.isprintable()
+
+
+_PICKERS: dict[tuple[tuple[type, ...], int], Callable[[Sequence[Any]], tuple[Any, ...]]] = {}
+
+
+def _strings_at(shape: tuple[type, ...], start: int) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A function that picks the strings of a row of this shape, from ``start`` on (made once per
+    shape: the row is not looked at value by value)."""
+    picker = _PICKERS.get((shape, start))
+    if picker is None:
+        at = [i for i, kind in enumerate(shape) if kind is str and i >= start]
+        picker = itemgetter(*at) if len(at) > 1 else itemgetter(slice(at[0], at[0] + 1)) if at else _nothing
+        if len(_PICKERS) < 4096:
+            _PICKERS[(shape, start)] = picker
+    return picker
+
+
+def _nothing(row: Sequence[Any]) -> tuple[Any, ...]:
+    return ()
 
 
 def _walk(columns: tuple[Column, ...]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
@@ -127,8 +159,12 @@ def _form_values(form: dict[str, Any]) -> list[Any]:
                 inner = _EMPTY
                 break
         values.extend(map(inner.get, keys))
-    if not _CONTAINERS.isdisjoint(map(type, values)):
-        values = [None if type(value) in _CONTAINERS else value for value in values]
+    if not _CONTAINERS.isdisjoint(types := list(map(type, values))):
+        for kind in _CONTAINERS:            # (a self-evaluation's fund rows, read by the declaration's columns)
+            at = -1
+            for _ in range(types.count(kind)):
+                at = types.index(kind, at + 1)
+                values[at] = None
     return values
 
 
@@ -143,14 +179,14 @@ def form_rows(source: str, index: int, form: dict[str, Any]) -> FormRows:
     indicators = form.get("indicators") or []
     indicator_rows = [[source, index, name, r, *map(row.get, INDICATOR_FIELDS)] for r, row in enumerate(indicators, 1)]
     if not findings:
-        return FormRows(form_row, indicator_rows, [], {})
+        return FormRows(form_row, indicator_rows, [], {}, lead=3)
     finding_rows = []
     for f in findings:
         path = f.get("path") or ""
         row_name = _row_name(indicators, path)
         finding_rows.append([source, index, name, label_of(path, row_name) if path else "", path, f.get("severity"),
                              f.get("code"), f.get("message"), _cell_text(f.get("expected")), _cell_text(f.get("found"))])
-    return FormRows(form_row, indicator_rows, finding_rows, findings_by_path(form))
+    return FormRows(form_row, indicator_rows, finding_rows, findings_by_path(form), lead=3)
 
 
 def _row_name(indicators: list[dict[str, Any]], path: str) -> str | None:
@@ -173,9 +209,10 @@ def document_rows(documents: Iterator[dict[str, Any]]) -> Iterator[FormRows]:
 RENDERERS = {"xlsx": "extractor.export_xlsx", "csv": "extractor.export_csv"}   # each module's render(forms)
 
 
-def render_exports(document: dict[str, Any], kinds: Sequence[str]) -> dict[str, Any]:
+def render_exports(document: dict[str, Any], kinds: Sequence[str]) -> dict[str, tuple[Any, ...]]:
     """One document's part of each export asked for (``kinds``: keys of :data:`RENDERERS`), from
     one walk of its forms. Runs where the document was extracted (a worker): what comes back is
-    text, cheap to pass between processes; the writers only number and write it, in input order."""
+    text (UTF-8) in plain tuples (each part's fields in order; a named tuple costs more to pass
+    between processes), cheap to pass; the writers only number and write it, in input order."""
     forms = list(document_rows(iter([document])))
-    return {kind: import_module(RENDERERS[kind]).render(forms) for kind in kinds}
+    return {kind: tuple(import_module(RENDERERS[kind]).render(forms)) for kind in kinds}

@@ -40,21 +40,28 @@ class WorkbookPart(NamedTuple):
 
 
 def render(forms: list[FormRows]) -> WorkbookPart:
-    """The workbook rows of these forms, each row one ``%`` of its sheet's template where it can be
+    """The workbook rows of these forms, each row one call of its sheet's template where it can be
     (:class:`~extractor.xlsx_stream.RowFormat`); a cell whose field has findings is filled and
-    commented (its row is written cell by cell)."""
-    part = WorkbookPart([], [], [], [], [], len(forms))
+    commented."""
+    form_rows: list[str] = []
+    indicator_rows: list[str] = []
+    finding_rows: list[str] = []
+    form_comments: list[tuple[int, int, str]] = []
+    indicator_comments: list[tuple[int, int, str]] = []
     for rows in forms:
-        kind, row_kind = text_kind(rows.form_strings), text_kind(rows.row_strings)
+        kind = text_kind(rows.form_strings, rows.form_text, rows.form_printable)
+        row_kind = text_kind(rows.row_strings, rows.row_text, rows.row_printable)
+        form_shape, indicator_shapes, finding_shapes = rows.shapes
         if not rows.by_path:
-            part.forms.append(FORMS.plain(rows.form, kind))
-            part.indicators.extend([INDICATORS.plain(row, row_kind) for row in rows.indicators])
+            form_rows.append(FORMS.text(rows.form, kind, form_shape))
+            indicator_rows.extend(INDICATORS.texts(rows.indicators, row_kind, indicator_shapes))
             continue
-        _add_marked(FORMS, _form_marks(rows.by_path), [rows.form], kind, part.forms, part.form_comments)
-        _add_marked(INDICATORS, _indicator_marks(rows.by_path), rows.indicators, row_kind, part.indicators,
-                    part.indicator_comments)
-        part.findings.extend([FINDINGS.plain(row, row_kind) for row in rows.findings])
-    return part
+        _add_marked(FORMS, _form_marks(rows.by_path), [rows.form], kind, [form_shape], form_rows, form_comments)
+        _add_marked(INDICATORS, _indicator_marks(rows.by_path), rows.indicators, row_kind, indicator_shapes,
+                    indicator_rows, indicator_comments)
+        finding_rows.extend(FINDINGS.texts(rows.findings, row_kind, finding_shapes))
+    return WorkbookPart([row.encode() for row in form_rows], form_comments, [row.encode() for row in indicator_rows],
+                        indicator_comments, [row.encode() for row in finding_rows], len(forms))
 
 
 def _form_marks(by_path: dict[str, list[dict[str, Any]]]) -> dict[int, dict[int, list[dict[str, Any]]]]:
@@ -75,16 +82,16 @@ def _indicator_marks(by_path: dict[str, list[dict[str, Any]]]) -> dict[int, dict
 
 
 def _add_marked(sheet: RowFormat, marks: dict[int, dict[int, list[dict[str, Any]]]], rows: list[list[Any]],
-                kind: int, out: list[bytes], comments: list[tuple[int, int, str]]) -> None:
+                kind: int, shapes: list[tuple[type, ...]], out: list[str], comments: list[tuple[int, int, str]]) -> None:
     """Rows of one sheet, the cells in ``marks`` filled (red for an error, amber for a warning) and
     commented with their findings."""
-    for r, row in enumerate(rows):
+    for r, (row, shape) in enumerate(zip(rows, shapes)):
         if r not in marks:
-            out.append(sheet.plain(row, kind))
+            out.append(sheet.text(row, kind, shape))
             continue
         styles = {at: _mark(findings) for at, findings in marks[r].items() if findings}
         comments.extend((len(out), col, comment) for col, (_, comment) in styles.items())
-        out.append(sheet.styled(row, styles, kind))
+        out.append(sheet.styled(row, styles, kind, shape))
 
 
 def _sheet(book: StreamBook, title: str, columns: tuple[Column, ...]) -> StreamSheet:
@@ -114,12 +121,13 @@ class WorkbookWriter:
         self.findings = _sheet(self.book, SHEETS["findings"], FINDING_COLUMNS)
         self.count = 0
 
-    def add(self, part: WorkbookPart) -> None:
-        self.forms.add(part.forms, part.form_comments)
-        self.indicators.add(part.indicators, part.indicator_comments)
-        if part.findings:
-            self.findings.add(part.findings)
-        self.count += part.count
+    def add(self, part: WorkbookPart | tuple[Any, ...]) -> None:
+        """A :class:`WorkbookPart`, or its fields in a plain tuple (as a batch's workers send it)."""
+        forms, form_comments, indicators, indicator_comments, findings, count = part
+        self.forms.add(forms, form_comments)
+        self.indicators.add(indicators, indicator_comments)
+        self.findings.add(findings)
+        self.count += count
 
     def close(self) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)

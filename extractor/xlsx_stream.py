@@ -13,6 +13,7 @@ row shape; the strings of a form are checked once for what needs escaping."""
 
 from __future__ import annotations
 
+import bisect
 import re
 import shutil
 import tempfile
@@ -21,6 +22,11 @@ from pathlib import Path
 from typing import IO, Any, Callable, Sequence
 
 from openpyxl.utils import get_column_letter
+
+try:
+    from isal import isal_zlib as _isal      # ISA-L's deflate: ~4x zlib's speed on sheet XML, compressing as well
+except ImportError:                         # (a platform without its wheel: zlib)
+    _isal = None
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -31,6 +37,7 @@ _SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 ROW = "\x01"          # the row number's place in a rendered row: a character no cell text keeps
 _ROW = ROW.encode()
 BUFFER = 1 << 20       # bytes written at a time: a few writes per thousand forms, not one per form
+ZLIB_LEVEL, ISAL_LEVEL = 1, 1     # the fastest of each (ISA-L's 0 has no match search: a third larger)
 
 STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="{MAIN}"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="4"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill><fill><patternFill patternType="solid"><fgColor rgb="FFF4B6B6"/><bgColor indexed="64"/></patternFill></fill><fill><patternFill patternType="solid"><fgColor rgb="FFFBE3A6"/><bgColor indexed="64"/></patternFill></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="0" fontId="0" fillId="2" borderId="0" xfId="0" applyFill="1"/><xf numFmtId="0" fontId="0" fillId="3" borderId="0" xfId="0" applyFill="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"""
@@ -38,13 +45,15 @@ STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 VML_HEAD = """<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel">
 <o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{n}"/></o:shapelayout><v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>
 """
-VML_SHAPE = ('<v:shape id="_x0000_s{id}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
-             'margin-top:1.5pt;width:{w}pt;height:{h}pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" '
-             'o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/>'
-             '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div style="text-align:left">'
-             '</div></v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
-             '<x:Anchor>{c1}, 15, {r0}, 2, {c3}, 15, {r4}, 16</x:Anchor><x:AutoFill>False</x:AutoFill>'
-             '<x:Row>{row}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>\n')
+def vml_shape(id: int, w: int, h: int, c1: int, r0: int, c3: int, r4: int, row: int, col: int) -> str:
+    """A comment's note shape (an f-string: a template's ``format()`` costs 6x as much)."""
+    return (f'<v:shape id="_x0000_s{id}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
+            f'margin-top:1.5pt;width:{w}pt;height:{h}pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" '
+            f'o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/>'
+            f'<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div style="text-align:left">'
+            f'</div></v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+            f'<x:Anchor>{c1}, 15, {r0}, 2, {c3}, 15, {r4}, 16</x:Anchor><x:AutoFill>False</x:AutoFill>'
+            f'<x:Row>{row}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>\n')
 
 
 def escape(text: str) -> str:
@@ -58,14 +67,24 @@ def escape(text: str) -> str:
 PLAIN, ESCAPE, CELLS = 0, 1, 2     # how rows' strings go into cells: as they are, escaped, cell by cell
 
 
-def text_kind(strings: list[str]) -> int:
-    """How these strings go into cells, found in one pass over all of them: :data:`PLAIN` (as they
-    are), :data:`ESCAPE` (``&``, ``<`` or ``]]>`` to escape) or :data:`CELLS` (characters XML cannot
-    hold, or space at either end, which needs ``xml:space``: cell by cell)."""
-    joined = "\n".join(strings)
-    if _ILLEGAL.search(joined) is not None or list(map(str.strip, strings)) != strings:
+def text_kind(strings: list[str], joined: str | None = None, printable: bool | None = None) -> int:
+    """How these strings go into cells, found in one pass over all of them (``joined``: the strings
+    joined by a space, and whether that is printable, where the caller has them): :data:`PLAIN` (as
+    they are), :data:`ESCAPE` (``&``, ``<`` or ``]]>`` to escape) or :data:`CELLS` (characters XML
+    cannot hold, or space at either end, which needs ``xml:space``: cell by cell)."""
+    if joined is None:
+        joined = " ".join(strings)
+    if printable is None:
+        printable = joined.isprintable()
+    if not printable and _ILLEGAL.search(joined) is not None:     # (printable: nothing XML cannot hold)
+        return CELLS
+    if list(map(str.strip, strings)) != strings:
         return CELLS
     return ESCAPE if "<" in joined or "&" in joined or "]]>" in joined else PLAIN
+
+
+def _shape(values: Sequence[Any]) -> tuple[type, ...]:
+    return tuple(map(type, values))
 
 
 def _escaped(values: Sequence[Any]) -> list[Any]:
@@ -76,6 +95,12 @@ def _escaped(values: Sequence[Any]) -> list[Any]:
     for i, text in zip(at, texts.split("\x00")):
         values[i] = text
     return values
+
+
+def _escapes_otherwise(values: Sequence[Any], kind: int) -> bool:
+    """Whether :func:`escape` writes these values' strings otherwise than the rows of ``kind`` do."""
+    joined = " ".join([value for value in values if type(value) is str])
+    return '"' in joined or (kind == PLAIN and ">" in joined)
 
 
 class Styled:
@@ -103,6 +128,7 @@ def _cell(ref: str, value: Any, style: int = 0) -> str:
 
 
 _NONE, _TEMPLATES = type(None), 4096       # templates kept per sheet: more than the row shapes a batch has
+_MISSING: Any = object()
 
 
 class RowFormat:
@@ -115,25 +141,41 @@ class RowFormat:
 
     def __init__(self, columns: int) -> None:
         self.letters = [get_column_letter(i + 1) for i in range(columns)]
-        self._templates: dict[tuple[type, ...], tuple[Callable[[Sequence[Any]], str] | None, bool]] = {}
+        self._templates: dict[tuple[type, ...], Callable[[Sequence[Any]], str | None] | None] = {}
 
-    def plain(self, values: Sequence[Any], kind: int = PLAIN) -> bytes:
-        """A row (UTF-8) of values whose strings are of ``kind`` (:func:`text_kind`, found by the caller)."""
+    def texts(self, rows: Sequence[Sequence[Any]], kind: int = PLAIN,
+              shapes: Sequence[tuple[type, ...]] | None = None) -> list[str]:
+        """Rows of values whose strings are of ``kind`` (:func:`text_kind`, found by the caller);
+        ``shapes``: each row's ``tuple(map(type, row))``, where the caller has them."""
         if kind == CELLS:
-            return self.row(values)[0].encode()
-        shape = tuple(map(type, values))
-        render, floats = self._templates.get(shape) or self._template(shape)
-        if render is not None:
-            data = render(_escaped(values) if kind == ESCAPE else values).encode()
-            if not floats or not (b"<v>n" in data or b"<v>i" in data or b"<v>-i" in data):
-                return data              # (a float that is not finite has no number form: such rows go below)
-        return self.row(values)[0].encode()
+            return [self.row(values)[0] for values in rows]
+        templates, out = self._templates, []
+        for values, shape in zip(rows, shapes or map(_shape, rows)):
+            render = templates.get(shape, _MISSING)
+            if render is _MISSING:
+                render = self._template(shape)
+            text = None if render is None else render(_escaped(values) if kind == ESCAPE else values)
+            out.append(self.row(values)[0] if text is None else text)
+        return out
 
-    def _template(self, shape: tuple[type, ...]) -> tuple[Callable[[Sequence[Any]], str] | None, bool]:
+    def text(self, values: Sequence[Any], kind: int = PLAIN, shape: tuple[type, ...] | None = None) -> str:
+        """One row (:meth:`texts`)."""
+        if kind == CELLS:
+            return self.row(values)[0]
+        if shape is None:
+            shape = tuple(map(type, values))
+        render = self._templates.get(shape, _MISSING)
+        if render is _MISSING:
+            render = self._template(shape)
+        text = None if render is None else render(_escaped(values) if kind == ESCAPE else values)
+        return self.row(values)[0] if text is None else text
+
+    def _template(self, shape: tuple[type, ...]) -> Callable[[Sequence[Any]], str | None] | None:
         """A row shape's template: a function that puts a row's values into its markup (an f-string
-        made once per shape: only the markup and the column letters go into its source), and
-        whether the row has floats; None where a cell's type has no template (the row goes cell by cell)."""
-        cells = []
+        made once per shape: only the markup and the column letters go into its source), or returns
+        None where a float of the row is not finite (it has no number form: such rows go cell by
+        cell); None where a cell's type has no template (the row goes cell by cell)."""
+        cells, floats = [], []
         for i, (letter, kind) in enumerate(zip(self.letters, shape)):
             if kind is str:
                 cells.append(f'<c r="{letter}{ROW}" t="inlineStr"><is><t>{{v[{i}]}}</t></is></c>')
@@ -141,28 +183,44 @@ class RowFormat:
                 cells.append(f'<c r="{letter}{ROW}"><v>{{v[{i}]}}</v></c>')
             elif kind is float:
                 cells.append(f'<c r="{letter}{ROW}"><v>{{v[{i}]!r}}</v></c>')
+                floats.append(f"v[{i}]")
             elif kind is not _NONE:
                 cells = None
                 break
         render = None
         if cells is not None and len(shape) <= len(self.letters):
-            source = f'<row r="{ROW}">{"".join(cells)}</row>'.replace(ROW, "\\x01")
-            render = eval(f"lambda v: f'{source}'")     # noqa: S307 (markup and column letters only)
-        template = (render, float in shape)
+            markup = f'<row r="{ROW}">{"".join(cells)}</row>'.replace(ROW, "\\x01")
+            source = f"f'{markup}'"
+            if floats:      # x * 0 == 0 for a finite x only (a sum too large to be finite goes cell by cell too)
+                source = f"{source} if ({' + '.join(floats)}) * 0 == 0 else None"
+            render = eval(f"lambda v: {source}")     # noqa: S307 (markup and column letters only)
         if len(self._templates) < _TEMPLATES:
-            self._templates[shape] = template
-        return template
+            self._templates[shape] = render
+        return render
 
-    def styled(self, values: Sequence[Any], styles: dict[int, tuple[str, str]], kind: int = PLAIN) -> bytes:
+    def styled(self, values: Sequence[Any], styles: dict[int, tuple[str, str]], kind: int = PLAIN,
+               shape: tuple[type, ...] | None = None) -> str:
         """A row of values whose cells at ``styles``' columns get a style (their comments are the
-        caller's): the plain row with the style put into those cells, where each has a value."""
-        if kind != CELLS and all(values[col] is not None for col in styles):
-            data = self.plain(values, kind)
-            for col, (style, _) in styles.items():
-                ref = f'<c r="{self.letters[col]}{ROW}"'.encode()
-                data = data.replace(ref, b'%s s="%d"' % (ref, STYLE_IDS[style]), 1)
-            return data
-        return self.row([Styled(v, *styles[i]) if i in styles else v for i, v in enumerate(values)])[0].encode()
+        caller's): the plain row with the style put into those cells; an empty one is put in before
+        the next cell on its right, as :meth:`row` writes it (rightmost first, so that each finds
+        its right neighbour in place). A row with an empty styled cell and a text that :func:`escape`
+        writes otherwise (``"``, or ``>`` left as it is) is written cell by cell, as it always was."""
+        if kind == CELLS or max(styles) >= len(self.letters) or (
+                any(values[col] is None for col in styles) and _escapes_otherwise(values, kind)):
+            return self.row([Styled(v, *styles[i]) if i in styles else v for i, v in enumerate(values)])[0]
+        text = self.text(values, kind, shape)
+        present = [i for i, value in enumerate(values) if value is not None]
+        for col in sorted(styles, reverse=True):
+            ref = f'<c r="{self.letters[col]}{ROW}"'
+            style = STYLE_IDS[styles[col][0]]
+            if values[col] is not None:
+                text = text.replace(ref, f'{ref} s="{style}"', 1)
+                continue
+            right = next((i for i in present if i > col), None)
+            at = text.index(f'<c r="{self.letters[right]}{ROW}"') if right is not None else len(text) - len("</row>")
+            text = f'{text[:at]}{ref} s="{style}"/>{text[at:]}'
+            bisect.insort(present, col)
+        return text
 
     def row(self, values: Sequence[Any]) -> tuple[str, list[tuple[int, str]]]:
         """Any row, cell by cell (styled cells too); with the comments of its cells (column, text)."""
@@ -218,9 +276,8 @@ class StreamSheet:
                              f'</text></comment>'.encode())
         lines = text.count("\n") + 1
         row -= 1
-        self._shapes.write(VML_SHAPE.format(id=1024 * self.number + self.comments, w=240, h=min(400, 14 * lines + 16),
-                                            c1=col + 1, r0=max(0, row - 1), c3=col + 4, r4=row + lines + 2,
-                                            row=row, col=col).encode())
+        self._shapes.write(vml_shape(1024 * self.number + self.comments, 240, min(400, 14 * lines + 16), col + 1,
+                                     max(0, row - 1), col + 4, row + lines + 2, row, col).encode())
 
     def write_to(self, book: zipfile.ZipFile) -> None:
         last = f"{self.letters[-1]}{max(1, self.rows)}"
@@ -233,18 +290,18 @@ class StreamSheet:
                 f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>')
         tail = f'</sheetData><autoFilter ref="A1:{last}"/>'
         tail += '<legacyDrawing r:id="rId2"/></worksheet>' if self.comments else "</worksheet>"
-        with book.open(f"xl/worksheets/sheet{self.number}.xml", "w", force_zip64=True) as raw:
+        with _part(book, f"xl/worksheets/sheet{self.number}.xml") as raw:
             raw.write(head.encode())
             _copy(self._data, raw)
             raw.write(tail.encode())
         if not self.comments:
             return
-        with book.open(f"xl/comments{self.number}.xml", "w", force_zip64=True) as raw:
+        with _part(book, f"xl/comments{self.number}.xml") as raw:
             raw.write(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{MAIN}"><authors>'
                       f'<author>formex</author></authors><commentList>'.encode())
             _copy(self._comments, raw)
             raw.write(b"</commentList></comments>")
-        with book.open(f"xl/drawings/vmlDrawing{self.number}.vml", "w", force_zip64=True) as raw:
+        with _part(book, f"xl/drawings/vmlDrawing{self.number}.vml") as raw:
             raw.write(VML_HEAD.format(n=self.number).encode())
             _copy(self._shapes, raw)
             raw.write(b"</xml>")
@@ -257,6 +314,16 @@ class StreamSheet:
     def close(self) -> None:
         for handle in (self._data, self._comments, self._shapes):
             handle.close()
+
+
+def _part(book: zipfile.ZipFile, name: str) -> IO[bytes]:
+    """A part of the book, written in pieces and deflated by ISA-L where it is installed. zipfile
+    takes no compressor, so the one of its part writer is swapped before the first byte is written;
+    the headers, CRC and sizes stay zipfile's (a zipfile without that attribute keeps its zlib)."""
+    raw = book.open(name, "w", force_zip64=True)
+    if _isal is not None and getattr(raw, "_compressor", None) is not None:
+        raw._compressor = _isal.compressobj(ISAL_LEVEL, _isal.DEFLATED, -15)   # type: ignore[attr-defined]
+    return raw
 
 
 def _copy(source: IO[bytes], target: IO[bytes]) -> None:
@@ -278,7 +345,7 @@ class StreamBook:
     def save(self, path: Path) -> None:
         tmp = path.with_name(f".{path.name}.tmp")
         try:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=ZLIB_LEVEL) as book:
                 book.writestr("[Content_Types].xml", self._content_types())
                 book.writestr("_rels/.rels", f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                               f'<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" '

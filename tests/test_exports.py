@@ -219,3 +219,46 @@ def test_csv_lines_are_the_csv_modules_whatever_the_values():
         expected.append(text.getvalue().encode())
     part = render(forms)
     assert [part.forms, part.indicators] == expected and part.count == 3
+
+
+def test_a_styled_row_with_an_empty_marked_cell_is_the_cell_by_cell_row():
+    """A marked cell with no value is put into the template's row before its right neighbour: the
+    row must be the one the cell-by-cell writer makes, whatever the values around it."""
+    import random
+
+    from extractor.xlsx_stream import RowFormat, Styled, text_kind
+
+    rng = random.Random(7)
+    sheet = RowFormat(8)
+    texts = ["名称", 'x"y', "a>b", "a<b", "A&B", " edge", "e]]>", "1,2", "多行\n目标"]
+    compared = 0
+    for _ in range(600):
+        values = [rng.choice([None, None, 1, 2.5, float("nan"), True, rng.choice(texts)]) for _ in range(8)]
+        marked = rng.sample(range(8), rng.randint(1, 3))
+        if all(values[col] is not None for col in marked):
+            continue
+        styles = {col: (rng.choice(["error", "warning"]), "why") for col in marked}
+        kind = text_kind([v for v in values if type(v) is str])
+        expected = sheet.row([Styled(v, *styles[i]) if i in styles else v for i, v in enumerate(values)])[0]
+        assert sheet.styled(values, styles, kind) == expected
+        compared += 1
+    assert compared > 200
+
+
+def test_the_workbook_is_the_same_whichever_deflate_writes_it(tmp_path, monkeypatch):
+    """ISA-L's deflate where it is installed, zlib where not: the parts unzip to the same bytes."""
+    import zipfile
+
+    from extractor import xlsx_stream
+    from extractor.export_tables import form_rows
+    from extractor.export_xlsx import write_workbook
+
+    forms = [form_rows(f"{name}.txt", 0, form) for name, form in (("a", AWKWARD), ("b", {**AWKWARD, "grade": "优"}))]
+    write_workbook(forms, tmp_path / "default.xlsx")
+    monkeypatch.setattr(xlsx_stream, "_isal", None)
+    write_workbook(forms, tmp_path / "zlib.xlsx")
+    with zipfile.ZipFile(tmp_path / "default.xlsx") as one, zipfile.ZipFile(tmp_path / "zlib.xlsx") as other:
+        assert one.testzip() is None and other.testzip() is None
+        assert one.namelist() == other.namelist()
+        assert all(one.read(name) == other.read(name) for name in one.namelist())
+    assert load_workbook(tmp_path / "default.xlsx")["表单"].max_row == 3
