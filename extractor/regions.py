@@ -6,17 +6,21 @@ value is printed in the region its field belongs to).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
 from extractor.framework import is_section_label, resolve_label
 from extractor.layout import Line
 from extractor.normalize import parse_number
-from extractor.spec import all_specs, load_spec
+from extractor.spec import all_specs, load_spec, match_role
 from extractor.textconv import simplified
 
 _NAME_HEADS = tuple(sorted({label for spec in all_specs() for label in spec.indicator_columns.get("name", ())}))
 _TAIL = load_spec("self_evaluation").tail
+
+
+_NAMES_HEAD = re.compile("|".join(re.escape(label) for label in _NAME_HEADS)).search
 
 
 def is_table_head(line: Line) -> bool:
@@ -24,17 +28,21 @@ def is_table_head(line: Line) -> bool:
     keys = simplified(line.key)
     if "三级指标" in keys or ("一级指标" in keys and "二级指标" in keys):
         return True
-    if len(line.cells) >= 2 and any(label in keys for label in _NAME_HEADS):
+    cells = line.cells
+    if len(cells) >= 2 and _NAMES_HEAD(keys):
         return True
     # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位)
-    return len(line.cells) >= 3 and all(_names_indicator_column(c.text) for c in line.cells)
+    return len(cells) >= 3 and all(_names_indicator_column(c.text) for c in cells)
 
 
-_SPECS = all_specs()
+# Every spec's indicator column labels in one table: a text names a column of some spec exactly when
+# it names one of this table (one lookup, not one per spec).
+_ANY_COLUMN = {role: tuple(label for spec in all_specs() for label in spec.indicator_columns.get(role, ()))
+               for role in dict.fromkeys(role for spec in all_specs() for role in spec.indicator_columns)}
 
 
 def _names_indicator_column(text: str) -> bool:
-    return parse_number(text) is None and any(spec.indicator_role(text) for spec in _SPECS)
+    return parse_number(text) is None and match_role(_ANY_COLUMN, text) is not None
 
 
 def _starts_with(line: Line, labels: tuple[str, ...]) -> bool:

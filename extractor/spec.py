@@ -68,13 +68,17 @@ class FormSpec:
 _ANNOTATION = re.compile(r"[(（][^()（）]{1,8}[)）]$")   # 实施单位(盖章), 金额(万元)
 
 
-_MATCHES: dict[tuple[int, str, bool], str | None] = {}   # (table, label, exact only) → role: tables live as long as their spec
+# Label → role memos, one per table and kind (id(table) for match_role, ~id(table) for exact lookups),
+# emptied per document by the benchmarks: tables live as long as their spec.
+_MATCHES: dict[int, dict[str, str | None]] = {}
+_MEMO_MAX = 1 << 16
+_UNSET = object()
 
 
 class _Index:
     """One label table indexed once (per process, from the spec): label → field for exact lookups,
     and the synonyms a containment test may use (longer than two characters), longest first, a
-    tie in the table's order."""
+    tie in the table's order, with one pattern that finds whether a text holds any of them."""
 
     def __init__(self, table: dict[str, tuple[str, ...]]) -> None:
         self.exact: dict[str, str] = {}
@@ -83,6 +87,7 @@ class _Index:
                 self.exact.setdefault(label, field)
         pairs = [(synonym, role) for role, labels in table.items() for synonym in labels if len(synonym) > 2]
         self.contained = sorted(pairs, key=lambda pair: -len(pair[0]))
+        self.holds_any = re.compile("|".join(re.escape(s) for s, _ in self.contained)).search if pairs else None
 
 
 _INDEXES: dict[int, tuple[dict[str, tuple[str, ...]], _Index]] = {}
@@ -95,11 +100,25 @@ def _index(table: dict[str, tuple[str, ...]]) -> _Index:
     return held[1]
 
 
+def _memo(slot: int) -> dict[str, str | None]:
+    """The memo of one table and kind, made on first use."""
+    memo = _MATCHES.get(slot)
+    if memo is None:
+        memo = _MATCHES[slot] = {}
+    return memo
+
+
+def _remember(memo: dict[str, str | None], label: str, found: str | None) -> str | None:
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[label] = found
+    return found
+
+
 def _exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
-    cached = (id(table), label, True)
-    if cached not in _MATCHES:
-        _MATCHES[cached] = _find_exact(table, label)
-    return _MATCHES[cached]
+    memo = _MATCHES.get(~id(table)) or _memo(~id(table))
+    found = memo.get(label, _UNSET)
+    return _remember(memo, label, _find_exact(table, label)) if found is _UNSET else found  # type: ignore[return-value]
 
 
 def _find_exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
@@ -117,12 +136,9 @@ def match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
     Labels of two characters or fewer (``单位``, ``符号``) only match exactly, so that
     ``实施单位`` is not a unit column.
     """
-    cached = (id(table), label, False)
-    if cached not in _MATCHES:
-        if len(_MATCHES) > 1 << 16:
-            _MATCHES.clear()
-        _MATCHES[cached] = _match_role(table, label)
-    return _MATCHES[cached]
+    memo = _MATCHES.get(id(table)) or _memo(id(table))
+    found = memo.get(label, _UNSET)
+    return _remember(memo, label, _match_role(table, label)) if found is _UNSET else found  # type: ignore[return-value]
 
 
 def _match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
@@ -132,7 +148,10 @@ def _match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
     exact = _exact(table, k)
     if exact:
         return exact
-    return next((role for synonym, role in _index(table).contained if synonym in k), None)
+    index = _index(table)
+    if index.holds_any is None or index.holds_any(k) is None:     # most cells hold no label: one regex says so
+        return None
+    return next((role for synonym, role in index.contained if synonym in k), None)
 
 
 def _table(data: dict, name: str) -> dict[str, tuple[str, ...]]:

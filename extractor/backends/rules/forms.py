@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 from extractor.backends.rules.funds import read_declaration_funds, read_self_evaluation_funds
@@ -36,7 +37,10 @@ from schemas import (
 )
 
 def _joined(cells: list[Cell]) -> str | None:
-    return "".join(c.text for c in cells) or None
+    """The cells' texts run together (None for none): one cell is its text."""
+    if len(cells) == 1:
+        return cells[0].text or None
+    return "".join([c.text for c in cells]) or None
 
 
 def read_table(block: FormBlock, rows: Sequence[Line], spec: FormSpec, prov: Provenance,
@@ -151,15 +155,28 @@ def _self_evaluation_indicator(index: int, draft: RowDraft, prov: Provenance) ->
     )
 
 
+_ROW_FIELDS = ("name", "target", "actual", "deviation_note", "weight", "score", "labels")
+
+
+@lru_cache(maxsize=4096)
+def _row_paths(index: int) -> tuple[str, ...]:
+    """The provenance paths of indicator row ``index`` (``indicators[3].name`` …), one per field of
+    ``_ROW_FIELDS``: made once per row number, not once per form."""
+    return tuple(f"indicators[{index}].{field}" for field in _ROW_FIELDS)
+
+
 def _record(prov: Provenance, index: int, draft: RowDraft) -> None:
-    base = f"indicators[{index}]"
-    for field, cells in draft.text_fields().items():
-        prov.extend(f"{base}.{field}", cells)
-    for field, cell in (("weight", draft.weight), ("score", draft.score)):
-        if cell is not None:
-            prov.add(f"{base}.{field}", cell)
+    """The row's cells under their paths: its text fields, its scores, its level labels."""
+    name, target, actual, note, weight, score, labels = _row_paths(index)
+    for path, cells in ((name, draft.name), (target, draft.target), (actual, draft.actual), (note, draft.note)):
+        if cells:
+            prov.extend(path, cells)
+    if draft.weight is not None:
+        prov.add(weight, draft.weight)
+    if draft.score is not None:
+        prov.add(score, draft.score)
     if draft.label_cells:
-        prov.extend(f"{base}.labels", draft.label_cells)
+        prov.extend(labels, draft.label_cells)
 
 
 def parse_target_declaration(block: FormBlock, spec: FormSpec | None = None,

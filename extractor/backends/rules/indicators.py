@@ -32,7 +32,7 @@ SATISFACTION_L1 = "满意度指标"
 SATISFACTION_WORD = "满意"
 
 
-@dataclass
+@dataclass(slots=True)
 class RowDraft:
     """One indicator row as read, before levels are resolved."""
 
