@@ -80,9 +80,13 @@ def key_index() -> dict[str, str]:
 _key.cache_clear = _KEYS.clear  # type: ignore[attr-defined]   # the benchmarks' reset between documents
 
 
+_DASHES = frozenset("-—－–―")
+
+
 def is_placeholder(text: str) -> bool:
     """``-``, ``—``, ``－`` and friends: the cell is deliberately empty."""
-    return key(text) in PLACEHOLDERS or (bool(text.strip()) and set(key(text)) <= set("-—－–―"))
+    k = key(text)
+    return k in PLACEHOLDERS or (bool(text.strip()) and _DASHES.issuperset(k))
 
 
 def parse_number(text: str | None) -> Decimal | None:

@@ -7,6 +7,7 @@ from typing import Sequence
 
 from extractor.backends.rules.funds import read_declaration_funds, read_self_evaluation_funds
 from extractor.backends.rules.header import (
+    labels_of,
     read_funds_unit,
     read_goals,
     read_labelled_values,
@@ -88,8 +89,9 @@ def parse_self_evaluation(block: FormBlock, spec: FormSpec | None = None,
     prov = Provenance()
     lines = block.lines
     head, table = split_at_head(lines, block.table_head)
-    labelled = read_labelled_values(head, prov, spec)
-    goals = read_goals(head, spec, prov)
+    labels = labels_of(head)
+    labelled = read_labelled_values(head, prov, spec, labels)
+    goals = read_goals(head, spec, prov, labels)
     funds = read_self_evaluation_funds(head, prov, spec)
     regions = form_regions(lines, True, (funds.get("total") or {}).get("weight"), head_at=block.table_head,
                            at_table=(head, table))
@@ -186,8 +188,9 @@ def parse_target_declaration(block: FormBlock, spec: FormSpec | None = None,
     prov = Provenance()
     regions = form_regions(block.lines, False, head_at=block.table_head)
     head, table = regions.head, regions.table
-    labelled = read_labelled_values(head, prov, spec)
-    goals = read_goals(head, spec, prov)
+    labels = labels_of(head)
+    labelled = read_labelled_values(head, prov, spec, labels)
+    goals = read_goals(head, spec, prov, labels)
     drafts, _ = read_table(block, table, spec, prov, fallback)
     for index, draft in enumerate(drafts):
         _record(prov, index, draft)
@@ -201,7 +204,7 @@ def parse_target_declaration(block: FormBlock, spec: FormSpec | None = None,
         plan_start=normalise_date(labelled.get("plan_start")),
         plan_end=normalise_date(labelled.get("plan_end")),
         funds_unit=read_funds_unit(head, prov),
-        funds=DeclarationFunds(**read_declaration_funds(head, prov, spec)),
+        funds=DeclarationFunds(**read_declaration_funds(head, prov, spec, labels)),
         goal_overall=goals["goal_overall"],
         goal_annual=goals["goal_annual"],
         indicators=[
