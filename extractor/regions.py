@@ -42,7 +42,8 @@ _ANY_COLUMN = {role: tuple(label for spec in all_specs() for label in spec.indic
 
 
 def _names_indicator_column(text: str) -> bool:
-    return parse_number(text) is None and match_role(_ANY_COLUMN, text) is not None
+    """A cell that names an indicator column of some spec (the role first: a name is looked up once)."""
+    return match_role(_ANY_COLUMN, text) is not None and parse_number(text) is None
 
 
 def _starts_with(line: Line, labels: tuple[str, ...]) -> bool:
