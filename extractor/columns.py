@@ -16,7 +16,8 @@ from typing import Sequence
 from extractor.framework import resolve_label
 from extractor.layout import Cell, Line
 from extractor.normalize import parse_number
-from extractor.spec import FormSpec
+from extractor.spec import FormSpec, mentions_label
+from extractor.textconv import simplified
 
 STANDARD_ROLES = {
     "self_evaluation": ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation_note"),
@@ -100,7 +101,9 @@ def _roles(line: Line, spec: FormSpec) -> list[tuple[int, str]]:
 
 def _is_sub_head(line: Line, spec: FormSpec) -> bool:
     """A row of column labels only (指标性质 | 指标值 | 度量单位)."""
-    if not line.cells or any(parse_number(c.text) is not None for c in line.cells):
+    if not line.cells or not mentions_label(spec.indicator_columns, simplified(line.key)):
+        return False        # no cell can name a column (one search)
+    if any(parse_number(c.text) is not None for c in line.cells):
         return False
     return all(spec.indicator_role(c.text) is not None for c in line.cells)
 

@@ -61,7 +61,28 @@ def key(text: str | None) -> str:
 
 
 def _key(text: str) -> str:
-    return remember_key(text, _WS.sub("", unicodedata.normalize("NFKC", strip_tags(text))))
+    return remember_key(text, _WS.sub("", nfkc(strip_tags(text))))
+
+
+_is_normalized = unicodedata.is_normalized
+# The full-width punctuation Chinese text prints (，（）；：％！？): NFKC maps each to one ASCII character.
+_FULL_WIDTH = tuple((ch, unicodedata.normalize("NFKC", ch)) for ch in "，（）；：％！？")
+assert all(len(a) == 1 and a.isascii() and _is_normalized("NFKD", a) for _, a in _FULL_WIDTH)
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, cheaper on Chinese text (full NFKC costs ~0.1 µs a
+    character): a normalized text is returned as is (one C pass), and one whose only compatibility
+    characters are full-width punctuation gets their ASCII forms by ``replace``. That is NFKC's
+    result too: each of those characters decomposes to one ASCII character that decomposes no further,
+    so the text's NFKD is unchanged, and a text in NFKC already is its own NFKC."""
+    if _is_normalized("NFKC", text):
+        return text
+    replaced = text
+    for wide, narrow in _FULL_WIDTH:
+        if wide in replaced:
+            replaced = replaced.replace(wide, narrow)
+    return replaced if _is_normalized("NFKC", replaced) else unicodedata.normalize("NFKC", text)
 
 
 def remember_key(text: str, k: str) -> str:

@@ -13,7 +13,7 @@ from typing import Sequence
 from extractor.framework import is_section_label, resolve_label
 from extractor.layout import Line
 from extractor.normalize import parse_number
-from extractor.spec import all_specs, load_spec, match_role
+from extractor.spec import all_specs, load_spec, match_role, mentions_label
 from extractor.textconv import simplified
 
 _NAME_HEADS = tuple(sorted({label for spec in all_specs() for label in spec.indicator_columns.get("name", ())}))
@@ -31,8 +31,9 @@ def is_table_head(line: Line) -> bool:
     cells = line.cells
     if len(cells) >= 2 and _NAMES_HEAD(keys):
         return True
-    # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位)
-    return len(cells) >= 3 and all(_names_indicator_column(c.text) for c in cells)
+    # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位): its cells name columns, so
+    # the line prints a column label (one search rules out most rows)
+    return len(cells) >= 3 and mentions_label(_ANY_COLUMN, keys) and all(_names_indicator_column(c.text) for c in cells)
 
 
 # Every spec's indicator column labels in one table: a text names a column of some spec exactly when

@@ -88,6 +88,8 @@ class _Index:
         pairs = [(synonym, role) for role, labels in table.items() for synonym in labels if len(synonym) > 2]
         self.contained = sorted(pairs, key=lambda pair: -len(pair[0]))
         self.holds_any = re.compile("|".join(re.escape(s) for s, _ in self.contained)).search if pairs else None
+        labels = sorted(self.exact, key=lambda label: (-len(label), label))
+        self.mentions = re.compile("|".join(map(re.escape, labels))).search if labels else None
 
 
 _INDEXES: dict[int, tuple[dict[str, tuple[str, ...]], _Index]] = {}
@@ -128,6 +130,13 @@ def _find_exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
     if found is None and ("(" in k or "（" in k):
         found = exact.get(_ANNOTATION.sub("", k).rstrip(":："))
     return found
+
+
+def mentions_label(table: dict[str, tuple[str, ...]], text: str) -> bool:
+    """Whether a (Simplified) text prints any label of ``table``: a line none of whose cells can name a
+    role, told by one search before asking cell by cell."""
+    mentions = _index(table).mentions
+    return mentions is not None and mentions(text) is not None
 
 
 def match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
