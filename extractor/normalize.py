@@ -110,15 +110,11 @@ def is_placeholder(text: str) -> bool:
     return k in PLACEHOLDERS or (bool(text.strip()) and _DASHES.issuperset(k))
 
 
-def parse_number(text: str | None) -> Decimal | None:
+@lru_cache(maxsize=1 << 16)
+def _parse_number(text: str | None) -> Decimal | None:
     """A plain printed number (``6,881.38``, ``１００``) as Decimal, else None. Never rounds."""
     if text is None:
         return None
-    return _parse_number(text)
-
-
-@lru_cache(maxsize=1 << 16)
-def _parse_number(text: str) -> Decimal | None:
     k = key(text).replace("，", ",")
     if not _NUMBER.match(k):
         return None
@@ -126,6 +122,9 @@ def _parse_number(text: str) -> Decimal | None:
         return Decimal(k.replace(",", ""))
     except InvalidOperation:
         return None
+
+
+parse_number = _parse_number     # one call, not a wrapper around the cached function
 
 
 def is_number(text: str) -> bool:

@@ -47,18 +47,18 @@ def _names_indicator_column(text: str) -> bool:
     return match_role(_ANY_COLUMN, text) is not None and parse_number(text) is None
 
 
-def _starts_with(line: Line, labels: tuple[str, ...]) -> bool:
-    return bool(line.cells) and simplified(line.cells[0].key).startswith(labels)
+_TOTAL, _GRADE = _TAIL["total"], _TAIL["grade"]
+_TAIL_LABELS = _TOTAL + _GRADE
 
 
 def is_total_row(line: Line) -> bool:
     """总分 / 合计 (the spec's ``tail.total`` labels)."""
-    return _starts_with(line, _TAIL["total"])
+    return bool(line.cells) and simplified(line.cells[0].key).startswith(_TOTAL)
 
 
 def is_grade_row(line: Line) -> bool:
     """评分等级 / 自评等级 / 评价结论 (the spec's ``tail.grade`` labels)."""
-    return _starts_with(line, _TAIL["grade"])
+    return bool(line.cells) and simplified(line.cells[0].key).startswith(_GRADE)
 
 
 _TRAILER = ("注:", "注：", "说明:", "说明：", "填报人", "填表人", "单位负责人", "财务负责人", "项目负责人", "联系电话", "填报日期", "审核人")
@@ -70,12 +70,19 @@ def is_trailer_line(line: Line) -> bool:
 
 
 def _until_trailer(rows: Sequence[Line]) -> Sequence[Line]:
-    return next((rows[:i] for i, line in enumerate(rows) if is_trailer_line(line)), rows)
+    """The rows above the first note or signature line."""
+    for i, line in enumerate(rows):
+        if line.cells and simplified(line.cells[0].key).startswith(_TRAILER):
+            return rows[:i]
+    return rows
 
 
 def find_table_head(lines: Sequence[Line]) -> int | None:
     """Index of the indicator table's head row, or None when OCR lost it."""
-    return next((i for i, line in enumerate(lines) if is_table_head(line)), None)
+    for i, line in enumerate(lines):
+        if is_table_head(line):
+            return i
+    return None
 
 
 def split_at_table(lines: Sequence[Line]) -> tuple[Sequence[Line], Sequence[Line]]:
@@ -100,8 +107,10 @@ def split_at_head(lines: Sequence[Line], i: int | None) -> tuple[Sequence[Line],
 def split_self_evaluation_tail(table: Sequence[Line], fund_weight=0) -> tuple[Sequence[Line], Sequence[Line]]:
     """Indicator rows, then the 总分 / 评分等级 lines (a 总分 row may have lost its label)."""
     for i, line in enumerate(table):
-        if (is_total_row(line) or is_grade_row(line) or _is_unlabelled_total(line, table[:i], fund_weight)
-                or _is_lone_total(line, table[i + 1:])):
+        cells = line.cells
+        if cells and (simplified(cells[0].key).startswith(_TAIL_LABELS)
+                      or len(cells) == 2 and _is_unlabelled_total(line, table[:i], fund_weight)
+                      or len(cells) == 1 and _is_lone_total(line, table[i + 1:])):
             return table[:i], table[i:]
     return table, ()
 

@@ -27,15 +27,7 @@ from extractor.regions import FormRegions, form_regions, is_grade_row, is_total_
 from extractor.segment import FormBlock
 from extractor.spec import FormSpec, load_spec
 from extractor.normalize import normalise_date, parse_number
-from schemas import (
-    DeclarationFunds,
-    DeclarationIndicator,
-    FundRow,
-    SelfEvaluationForm,
-    SelfEvaluationFunds,
-    SelfEvaluationIndicator,
-    TargetDeclarationForm,
-)
+from schemas import SelfEvaluationForm, TargetDeclarationForm
 
 def _joined(cells: list[Cell]) -> str | None:
     """The cells' texts run together (None for none): one cell is its text."""
@@ -99,13 +91,15 @@ def parse_self_evaluation(block: FormBlock, spec: FormSpec | None = None,
     scored = columns is None or "score" in columns.names
     weights = sum((d.weight_value for d in drafts), (funds.get("total") or {}).get("weight") or 0)
     total_weight, total_score, grade = _read_tail(regions.tail, prov, scored, weights)
+    # the form validated in one call, its fund rows and indicators given as their fields (the
+    # provenance recorded in reading order: year, unit, then the rows)
     form = SelfEvaluationForm(
         year=read_year(head, prov),
         project_name=labelled.get("project_name"),
         competent_department=labelled.get("competent_department"),
         implementing_unit=labelled.get("implementing_unit"),
         funds_unit=read_funds_unit(head, prov),
-        funds=SelfEvaluationFunds(**{row: FundRow(**values) for row, values in funds.items()}),
+        funds=funds,
         goal_expected=goals["goal_expected"],
         goal_actual=goals["goal_actual"],
         indicators=[_self_evaluation_indicator(i, d, prov) for i, d in enumerate(drafts)],
@@ -143,18 +137,19 @@ def _read_tail(tail: Sequence[Line], prov: Provenance, scored: bool = True, weig
     return total_weight, total_score, grade
 
 
-def _self_evaluation_indicator(index: int, draft: RowDraft, prov: Provenance) -> SelfEvaluationIndicator:
+def _self_evaluation_indicator(index: int, draft: RowDraft, prov: Provenance) -> dict:
+    """A row's :class:`~schemas.SelfEvaluationIndicator` fields (validated with the form), its cells recorded."""
     _record(prov, index, draft)
-    return SelfEvaluationIndicator(
-        level1=draft.level1,
-        level2=draft.level2,
-        name=_joined(draft.name),
-        target=_joined(draft.target),
-        actual=_joined(draft.actual),
-        weight=parse_number(draft.weight.text) if draft.weight else None,
-        score=parse_number(draft.score.text) if draft.score else None,
-        deviation_note=_joined(draft.note),
-    )
+    return {
+        "level1": draft.level1,
+        "level2": draft.level2,
+        "name": _joined(draft.name),
+        "target": _joined(draft.target),
+        "actual": _joined(draft.actual),
+        "weight": parse_number(draft.weight.text) if draft.weight else None,
+        "score": parse_number(draft.score.text) if draft.score else None,
+        "deviation_note": _joined(draft.note),
+    }
 
 
 _ROW_FIELDS = ("name", "target", "actual", "deviation_note", "weight", "score", "labels")
@@ -204,12 +199,10 @@ def parse_target_declaration(block: FormBlock, spec: FormSpec | None = None,
         plan_start=normalise_date(labelled.get("plan_start")),
         plan_end=normalise_date(labelled.get("plan_end")),
         funds_unit=read_funds_unit(head, prov),
-        funds=DeclarationFunds(**read_declaration_funds(head, prov, spec, labels)),
+        funds=read_declaration_funds(head, prov, spec, labels),
         goal_overall=goals["goal_overall"],
         goal_annual=goals["goal_annual"],
-        indicators=[
-            DeclarationIndicator(level1=d.level1, level2=d.level2, name=_joined(d.name), target=_joined(d.target))
-            for d in drafts
-        ],
+        indicators=[{"level1": d.level1, "level2": d.level2, "name": _joined(d.name), "target": _joined(d.target)}
+                    for d in drafts],
     )
     return form, prov, regions
