@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 from extractor.framework import resolve_label
@@ -33,9 +34,9 @@ class ColumnMap:
     width: int      # fields of the head row (tab-separated, empty ones counted)
     sub_head: bool = False   # the row below the head was a sub-head (指标性质 | 指标值 | 度量单位)
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
-        return tuple(role for _, role in self.roles)
+        return tuple([role for _, role in self.roles])
 
     def role_at(self, col: int) -> str | None:
         """The role of a column: the head cell at or nearest left of it (a merged head spans right)."""

@@ -124,11 +124,16 @@ def _exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
 
 
 def _find_exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
+    return field_of_label(table, simplified(key(label).rstrip(":：")))
+
+
+def field_of_label(table: dict[str, tuple[str, ...]], label: str) -> str | None:
+    """The field a label already read as one (its key, no trailing colon, in Simplified characters, as
+    ``label_of`` reads a cell) names exactly, its annotation (``(盖章)``) aside; no memo needed."""
     exact = _index(table).exact
-    k = simplified(key(label).rstrip(":："))
-    found = exact.get(k)
-    if found is None and ("(" in k or "（" in k):
-        found = exact.get(_ANNOTATION.sub("", k).rstrip(":："))
+    found = exact.get(label)
+    if found is None and ("(" in label or "（" in label):
+        found = exact.get(_ANNOTATION.sub("", label).rstrip(":："))
     return found
 
 
