@@ -6,21 +6,20 @@ value is printed in the region its field belongs to).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Sequence
 
 from extractor.framework import is_section_label, resolve_label
 from extractor.layout import Line
 from extractor.normalize import parse_number
-from extractor.spec import all_specs, load_spec, match_role, mentions_label
+from extractor.spec import all_specs, any_of, label_search, load_spec, match_role
 from extractor.textconv import simplified
 
 _NAME_HEADS = tuple(sorted({label for spec in all_specs() for label in spec.indicator_columns.get("name", ())}))
 _TAIL = load_spec("self_evaluation").tail
 
 
-_NAMES_HEAD = re.compile("|".join(re.escape(label) for label in _NAME_HEADS)).search
+_NAMES_HEAD = any_of(_NAME_HEADS)
 
 
 def is_table_head(line: Line) -> bool:
@@ -33,13 +32,16 @@ def is_table_head(line: Line) -> bool:
         return True
     # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位): its cells name columns, so
     # the line prints a column label (one search rules out most rows)
-    return len(cells) >= 3 and mentions_label(_ANY_COLUMN, keys) and all(_names_indicator_column(c.text) for c in cells)
+    return len(cells) >= 3 and _MENTIONS_COLUMN(keys) is not None and all(_names_indicator_column(c.text) for c in cells)
 
 
 # Every spec's indicator column labels in one table: a text names a column of some spec exactly when
 # it names one of this table (one lookup, not one per spec).
 _ANY_COLUMN = {role: tuple(label for spec in all_specs() for label in spec.indicator_columns.get(role, ()))
                for role in dict.fromkeys(role for spec in all_specs() for role in spec.indicator_columns)}
+
+
+_MENTIONS_COLUMN = label_search(_ANY_COLUMN)
 
 
 def _names_indicator_column(text: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Literal
 from extractor.columns import ColumnMap, read_column_map
 from extractor.layout import Line
 from extractor.regions import find_table_head, is_table_head
-from extractor.spec import all_specs, load_spec
+from extractor.spec import all_specs, any_of, load_spec
 from extractor.textconv import prime, simplified
 
 FormType = Literal["self_evaluation", "target_declaration"]
@@ -66,8 +66,8 @@ def is_project_name_row(line: Line) -> bool:
         return False
     label = line.cells[0].key.rstrip(":：")
     return label in _PROJECT_NAME_LABELS or (not label.isascii() and simplified(label) in _PROJECT_NAME_LABELS)
-_TITLES = tuple((spec.form_type, re.compile("|".join(map(re.escape, spec.titles))).search) for spec in _SPECS)
-_ANY_TITLE = re.compile("|".join(re.escape(t) for spec in _SPECS for t in spec.titles)).search
+_TITLES = tuple((spec.form_type, any_of(spec.titles)) for spec in _SPECS)
+_ANY_TITLE = any_of(t for spec in _SPECS for t in spec.titles)
 
 
 def title_type(line: Line) -> str | None:

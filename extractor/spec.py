@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, Iterable
 
 from extractor.errors import UnknownFormType
 from extractor.normalize import key
@@ -75,6 +76,26 @@ _MEMO_MAX = 1 << 16
 _UNSET = object()
 
 
+def any_of(words: Iterable[str]) -> Callable[[str], re.Match | None]:
+    """A search that finds whether a text holds any of ``words`` (the words as one trie-shaped pattern:
+    a shared beginning is matched once, not once per word)."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return re.compile(_trie_pattern(trie)).search
+
+
+def _trie_pattern(node: dict) -> str:
+    branches = [re.escape(ch) + _trie_pattern(child) for ch, child in sorted(node.items()) if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
+
+
 class _Index:
     """One label table indexed once (per process, from the spec): label → field for exact lookups,
     and the synonyms a containment test may use (longer than two characters), longest first, a
@@ -87,9 +108,9 @@ class _Index:
                 self.exact.setdefault(label, field)
         pairs = [(synonym, role) for role, labels in table.items() for synonym in labels if len(synonym) > 2]
         self.contained = sorted(pairs, key=lambda pair: -len(pair[0]))
-        self.holds_any = re.compile("|".join(re.escape(s) for s, _ in self.contained)).search if pairs else None
-        labels = sorted(self.exact, key=lambda label: (-len(label), label))
-        self.mentions = re.compile("|".join(map(re.escape, labels))).search if labels else None
+        self.holds_any = any_of(s for s, _ in self.contained) if pairs else None
+        self.ascii_names_none = not any(label.isascii() for label in self.exact)   # a number names no role
+        self.mentions = any_of(self.exact) if self.exact else None
 
 
 _INDEXES: dict[int, tuple[dict[str, tuple[str, ...]], _Index]] = {}
@@ -124,6 +145,8 @@ def _exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
 
 
 def _find_exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
+    if label.isascii() and _index(table).ascii_names_none:    # its key is ASCII too: no label of the table
+        return None
     return field_of_label(table, simplified(key(label).rstrip(":：")))
 
 
@@ -144,6 +167,11 @@ def mentions_label(table: dict[str, tuple[str, ...]], text: str) -> bool:
     return mentions is not None and mentions(text) is not None
 
 
+def label_search(table: dict[str, tuple[str, ...]]) -> Callable[[str], re.Match | None]:
+    """:func:`mentions_label`'s search itself, for a caller that asks of one table many times."""
+    return _index(table).mentions or (lambda text: None)
+
+
 def match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
     """The role a header cell names: an exact label first, else the longest label it contains.
 
@@ -156,6 +184,8 @@ def match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
 
 
 def _match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
+    if label.isascii() and _index(table).ascii_names_none:    # its key is ASCII too: neither names nor holds a label
+        return None
     k = simplified(key(label).rstrip(":："))
     if not k:
         return None
