@@ -184,15 +184,19 @@ def match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
 
 
 def _match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
-    if label.isascii() and _index(table).ascii_names_none:    # its key is ASCII too: neither names nor holds a label
+    index = _index(table)
+    if label.isascii() and index.ascii_names_none:    # its key is ASCII too: neither names nor holds a label
         return None
-    k = simplified(key(label).rstrip(":："))
+    unconverted = key(label).rstrip(":：")
+    k = simplified(unconverted)
     if not k:
         return None
-    exact = _exact(table, k)
+    # the exact label is looked up as _exact(table, k) reads it, k read once more; that reading gives k
+    # itself where k is its own key and its own Simplified form (a Simplified text without a tag)
+    again = k if k == unconverted and "<" not in k else simplified(key(k).rstrip(":："))
+    exact = field_of_label(table, again)
     if exact:
         return exact
-    index = _index(table)
     if index.holds_any is None or index.holds_any(k) is None:     # most cells hold no label: one regex says so
         return None
     return next((role for synonym, role in index.contained if synonym in k), None)
