@@ -73,7 +73,6 @@ _ANNOTATION = re.compile(r"[(（][^()（）]{1,8}[)）]$")   # 实施单位(盖�
 # emptied per document by the benchmarks: tables live as long as their spec.
 _MATCHES: dict[int, dict[str, str | None]] = {}
 _MEMO_MAX = 1 << 16
-_UNSET = object()
 
 
 def any_of(words: Iterable[str]) -> Callable[[str], re.Match | None]:
@@ -131,6 +130,17 @@ def _memo(slot: int) -> dict[str, str | None]:
     return memo
 
 
+UNSEEN = object()     # known_roles(table).get(text, UNSEEN): the text has not been looked up in this document
+
+
+def known_roles(table: dict[str, tuple[str, ...]], exact_only: bool = False) -> dict[str, str | None]:
+    """What :func:`match_role` (``exact_only``: the exact lookup of ``header_field``) has found for
+    ``table`` so far in this document, text → role: a reader of many cells looks a cell up here first,
+    in one step, and asks match_role only for a text it has not seen."""
+    slot = ~id(table) if exact_only else id(table)
+    return _MATCHES.get(slot) or _memo(slot)
+
+
 def _remember(memo: dict[str, str | None], label: str, found: str | None) -> str | None:
     if len(memo) >= _MEMO_MAX:
         memo.clear()
@@ -140,8 +150,8 @@ def _remember(memo: dict[str, str | None], label: str, found: str | None) -> str
 
 def _exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
     memo = _MATCHES.get(~id(table)) or _memo(~id(table))
-    found = memo.get(label, _UNSET)
-    return _remember(memo, label, _find_exact(table, label)) if found is _UNSET else found  # type: ignore[return-value]
+    found = memo.get(label, UNSEEN)
+    return _remember(memo, label, _find_exact(table, label)) if found is UNSEEN else found  # type: ignore[return-value]
 
 
 def _find_exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
@@ -179,8 +189,8 @@ def match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
     ``实施单位`` is not a unit column.
     """
     memo = _MATCHES.get(id(table)) or _memo(id(table))
-    found = memo.get(label, _UNSET)
-    return _remember(memo, label, _match_role(table, label)) if found is _UNSET else found  # type: ignore[return-value]
+    found = memo.get(label, UNSEEN)
+    return _remember(memo, label, _match_role(table, label)) if found is UNSEEN else found  # type: ignore[return-value]
 
 
 def _match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:

@@ -10,7 +10,7 @@ from extractor.backends.rules.header import Labels, labels_of
 from extractor.backends.rules.provenance import Provenance
 from extractor.layout import Cell, Line
 from extractor.normalize import is_placeholder, parse_number
-from extractor.spec import FormSpec, match_role
+from extractor.spec import UNSEEN, FormSpec, known_roles, match_role
 
 DEFAULT_COLUMNS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
 _DASHED = ("weight", "score")
@@ -21,11 +21,15 @@ _UNIT_LABEL = re.compile(r"[(（]\s*万?元\s*[)）]")   # 年度预算数(万�
 def fund_columns(lines: Sequence[Line], spec: FormSpec) -> tuple[str, ...]:
     """Column order from the head row (年初预算数 … 得分, or 全年预算数（A）… 预算执行率 …), by the
     spec's header labels; the usual order when OCR lost the head or left less than three of it."""
+    known = known_roles(spec.fund_columns).get
     for line in lines:
         columns = []
         for cell in line.cells:
-            field = None if _UNIT_LABEL.search(cell.key) else spec.fund_column(cell.key)
-            if field and field not in columns:
+            k = cell.key
+            field = known(k, UNSEEN)
+            if field is UNSEEN:
+                field = spec.fund_column(k)
+            if field and field not in columns and ("元" not in k or not _UNIT_LABEL.search(k)):   # the unit label names 元
                 columns.append(field)
         if len(columns) >= 3 and {"annual_budget", "executed"} <= set(columns) or len(columns) >= 4:
             return tuple(columns)
@@ -35,12 +39,17 @@ def fund_columns(lines: Sequence[Line], spec: FormSpec) -> tuple[str, ...]:
 def read_self_evaluation_funds(lines: Sequence[Line], prov: Provenance, spec: FormSpec) -> dict[str, dict[str, Decimal | None]]:
     """Each fund row (年度资金总额, 当年财政拨款 …): the values right of its label, by column."""
     columns = fund_columns(lines, spec)
-    fund_row = spec.fund_row
+    known = known_roles(spec.fund_rows).get
     funds: dict[str, dict[str, Decimal | None]] = {}
     for line in lines:
         cells = line.cells
         for i, cell in enumerate(cells):
-            row = fund_row(cell.key) if len(cell.key) <= _ROW_LABEL_MAX else None
+            k = cell.key
+            if len(k) > _ROW_LABEL_MAX:
+                continue
+            row = known(k, UNSEEN)
+            if row is UNSEEN:
+                row = spec.fund_row(k)
             if row and row not in funds and (values := _values(cells[i + 1:])):
                 funds[row] = _fund_row(row, values, columns, prov)
                 break
@@ -91,11 +100,15 @@ def read_declaration_funds(lines: Sequence[Line], prov: Provenance, spec: FormSp
     """Amounts beside their labels; 其他资金 is left (project) or right (annual) by column. ``labels``:
     :func:`~extractor.backends.rules.header.labels_of` the lines, when the caller has them."""
     labels = labels_of(lines) if labels is None else labels
+    known = known_roles(spec.fund_amounts).get
     funds: dict[str, Decimal | None] = {}
     right_col: int | None = None
     for line, line_labels in zip(lines, labels):
         for i, cell in enumerate(line.cells):
-            field = match_role(spec.fund_amounts, cell.key) if len(cell.key) <= _ROW_LABEL_MAX else None
+            k = cell.key
+            field = known(k, UNSEEN) if len(k) <= _ROW_LABEL_MAX else None
+            if field is UNSEEN:
+                field = match_role(spec.fund_amounts, k)
             field = None if field == "other" else field
             if field in ("annual_total", "current_year_appropriation"):
                 right_col = cell.col if right_col is None else min(right_col, cell.col)

@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 
 from extractor.layout import Cell, Line
 from extractor.backends.rules.provenance import Provenance
-from extractor.spec import FormSpec, all_specs, field_of_label
+from extractor.spec import UNSEEN, FormSpec, all_specs, known_roles
 from extractor.textconv import simplified
 
 _ALL_HEADER_LABELS = frozenset(label for spec in all_specs() for label in spec.header_labels())
@@ -49,12 +49,14 @@ def read_labelled_values(lines: Sequence[Line], prov: Provenance, spec: FormSpec
     cell on the line below (OCR pushed the value down); None when there is neither. ``labels``:
     :func:`labels_of` the lines, when the caller has them."""
     labels = labels_of(lines) if labels is None else labels
+    known = known_roles(spec.header, exact_only=True).get
     found: dict[str, str | None] = {}
     for n, line in enumerate(lines):
         cells = line.cells
         for i, cell in enumerate(cells):
-            # the label as header_field reads the cell's key (the same text unless the key holds a tag)
-            field = field_of_label(spec.header, labels[n][i]) if "<" not in cell.key else spec.header_field(cell.key)
+            field = known(cell.key, UNSEEN)
+            if field is UNSEEN:
+                field = spec.header_field(cell.key)
             if field is None or field in found:
                 continue
             value = cells[i + 1] if i + 1 < len(cells) and not _is_label(labels[n][i + 1]) else None
