@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 from extractor.framework import resolve_label
 from extractor.layout import Cell, Line
 from extractor.normalize import parse_number
-from extractor.spec import FormSpec
+from extractor.spec import FormSpec, mentions_label
+from extractor.textconv import simplified
 
 STANDARD_ROLES = {
     "self_evaluation": ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation_note"),
@@ -32,9 +34,9 @@ class ColumnMap:
     width: int      # fields of the head row (tab-separated, empty ones counted)
     sub_head: bool = False   # the row below the head was a sub-head (指标性质 | 指标值 | 度量单位)
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
-        return tuple(role for _, role in self.roles)
+        return tuple([role for _, role in self.roles])
 
     def role_at(self, col: int) -> str | None:
         """The role of a column: the head cell at or nearest left of it (a merged head spans right)."""
@@ -100,7 +102,9 @@ def _roles(line: Line, spec: FormSpec) -> list[tuple[int, str]]:
 
 def _is_sub_head(line: Line, spec: FormSpec) -> bool:
     """A row of column labels only (指标性质 | 指标值 | 度量单位)."""
-    if not line.cells or any(parse_number(c.text) is not None for c in line.cells):
+    if not line.cells or not mentions_label(spec.indicator_columns, simplified(line.key)):
+        return False        # no cell can name a column (one search)
+    if any(parse_number(c.text) is not None for c in line.cells):
         return False
     return all(spec.indicator_role(c.text) is not None for c in line.cells)
 

@@ -32,7 +32,7 @@ OLDER_LEVEL2 = frozenset(c for children in _SPEC.older.values() for c in childre
 SECTION_LABELS = _SPEC.section_labels  # row labels that carry no level
 _ALL = LEVEL1 + tuple(c for c in LEVEL2 if c not in LEVEL1)
 _PREFIXES = {name[:i] for name in _ALL for i in range(2, len(name))}
-_SUFFIXES = {name[i:] for name in _ALL for i in range(1, len(name))} - set(_ALL) - _PREFIXES
+SUFFIXES = {name[i:] for name in _ALL for i in range(1, len(name))} - set(_ALL) - _PREFIXES
 # Points printed inside a level label: 产出指标(50分), 满意度指标（10分）, 产出指标 50分
 POINTS = re.compile(r"[(（]?\s*\d+(?:\.\d+)?\s*分\s*[)）]?$")
 
@@ -47,6 +47,11 @@ def _strip_points(k: str) -> str:
     k = simplified(k.rstrip(":："))
     if "分" not in k:      # what POINTS needs: the regex is slow to fail on every cell of a table
         return k
+    return _without_points(k)
+
+
+def _without_points(k: str) -> str:
+    """A Simplified label read without its points, where what is left is a level label."""
     stripped = POINTS.sub("", k)
     return stripped if stripped != k and stripped in _ALL else k
 
@@ -71,7 +76,9 @@ def resolve_label(text: str, level1_hint: str | None = None) -> Label | None:
 
 def resolve_key(text_key: str, level1_hint: str | None = None) -> Label | None:
     """:func:`resolve_label` of a text's key (a cell's ``key``)."""
-    k = _strip_points(text_key)
+    k = simplified(text_key.rstrip(":："))
+    if "分" in k:       # as _strip_points reads it
+        k = _without_points(k)
     full = _FULL_LABELS.get(k)
     if full is not None:
         return full
@@ -98,7 +105,7 @@ _FULL_LABELS = {**{name: Label(2, name) for name in PARENTS}, **{name: Label(1, 
 
 def is_suffix_fragment(text: str) -> bool:
     """The tail of a label split over two lines (``指标``, ``标``, ``度指标``)."""
-    return key(text) in _SUFFIXES
+    return key(text) in SUFFIXES
 
 
 def is_section_label(text: str) -> bool:
@@ -107,7 +114,7 @@ def is_section_label(text: str) -> bool:
 
 def is_suffix_key(k: str) -> bool:
     """:func:`is_suffix_fragment` of a text's key."""
-    return k in _SUFFIXES
+    return k in SUFFIXES
 
 
 def is_section_key(k: str) -> bool:

@@ -6,11 +6,10 @@ can point back at where it was printed.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import NamedTuple
 
 from extractor import normalize
-from extractor.normalize import _SPACE_BETWEEN_CJK, clean_text, key
+from extractor.normalize import _SPACE_BETWEEN_CJK, clean_text, key, nfkc
 
 
 class Cell(NamedTuple):
@@ -44,7 +43,6 @@ class Line(NamedTuple):
 
 
 _new = tuple.__new__
-_nfkc = unicodedata.normalize
 
 
 def split_lines(text: str) -> list[Line]:
@@ -65,30 +63,32 @@ def split_lines(text: str) -> list[Line]:
         if len(keys) >= normalize._KEYS_MAX:
             keys.clear()
         cells = []
-        line_key = []
         pos = offset
         for col, part in enumerate(raw.split("\t")):
+            if not part:
+                pos += 1
+                continue
             size = len(part)
-            if size and not part.isspace():
-                if "<" in part:
-                    value = clean_text(part)
-                    k = key(value)
-                else:
-                    value = part.strip()
-                    if " " in value or "\u3000" in value:
-                        value = _SPACE_BETWEEN_CJK.sub("", value)
-                    k = known(value)
-                    if k is None:
-                        k = _nfkc("NFKC", value)
-                        if not k.isalnum():
-                            k = "".join(k.split())
-                        keys[value] = k
-                if value:
-                    start = pos if not part[0].isspace() else pos + size - len(part.lstrip())
-                    end = pos + size if not part[-1].isspace() else pos + len(part.rstrip())
-                    cells.append(_new(Cell, (col, value, k, start, end, number)))
-                    line_key.append(k)
+            if "<" in part:
+                value = clean_text(part)
+                k = key(value)
+            else:
+                value = part.strip()
+                if " " in value or "\u3000" in value:
+                    value = _SPACE_BETWEEN_CJK.sub("", value)
+                k = known(value)
+                if k is None:
+                    k = nfkc(value)
+                    if not k.isalnum():
+                        k = "".join(k.split())
+                    keys[value] = k
+            if value is part:       # nothing stripped: the cell spans the whole field
+                cells.append(_new(Cell, (col, value, k, pos, pos + size, number)))
+            elif value:
+                start = pos if not part[0].isspace() else pos + size - len(part.lstrip())
+                end = pos + size if not part[-1].isspace() else pos + len(part.rstrip())
+                cells.append(_new(Cell, (col, value, k, start, end, number)))
             pos += size + 1
-        append(_new(Line, (number, offset, raw, tuple(cells), "".join(line_key))))
+        append(_new(Line, (number, offset, raw, tuple(cells), "".join([c.key for c in cells]))))
         offset += len(raw) + 1
     return lines

@@ -12,11 +12,14 @@ from typing import Sequence
 from extractor.framework import is_section_label, resolve_label
 from extractor.layout import Line
 from extractor.normalize import parse_number
-from extractor.spec import all_specs, load_spec
+from extractor.spec import all_specs, any_of, label_search, load_spec, match_role
 from extractor.textconv import simplified
 
 _NAME_HEADS = tuple(sorted({label for spec in all_specs() for label in spec.indicator_columns.get("name", ())}))
 _TAIL = load_spec("self_evaluation").tail
+
+
+_NAMES_HEAD = any_of(_NAME_HEADS)
 
 
 def is_table_head(line: Line) -> bool:
@@ -24,31 +27,40 @@ def is_table_head(line: Line) -> bool:
     keys = simplified(line.key)
     if "三级指标" in keys or ("一级指标" in keys and "二级指标" in keys):
         return True
-    if len(line.cells) >= 2 and any(label in keys for label in _NAME_HEADS):
+    cells = line.cells
+    if len(cells) >= 2 and _NAMES_HEAD(keys):
         return True
-    # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位)
-    return len(line.cells) >= 3 and all(_names_indicator_column(c.text) for c in line.cells)
+    # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位): its cells name columns, so
+    # the line prints a column label (one search rules out most rows)
+    return len(cells) >= 3 and _MENTIONS_COLUMN(keys) is not None and all(_names_indicator_column(c.text) for c in cells)
 
 
-_SPECS = all_specs()
+# Every spec's indicator column labels in one table: a text names a column of some spec exactly when
+# it names one of this table (one lookup, not one per spec).
+_ANY_COLUMN = {role: tuple(label for spec in all_specs() for label in spec.indicator_columns.get(role, ()))
+               for role in dict.fromkeys(role for spec in all_specs() for role in spec.indicator_columns)}
+
+
+_MENTIONS_COLUMN = label_search(_ANY_COLUMN)
 
 
 def _names_indicator_column(text: str) -> bool:
-    return parse_number(text) is None and any(spec.indicator_role(text) for spec in _SPECS)
+    """A cell that names an indicator column of some spec (the role first: a name is looked up once)."""
+    return match_role(_ANY_COLUMN, text) is not None and parse_number(text) is None
 
 
-def _starts_with(line: Line, labels: tuple[str, ...]) -> bool:
-    return bool(line.cells) and simplified(line.cells[0].key).startswith(labels)
+_TOTAL, _GRADE = _TAIL["total"], _TAIL["grade"]
+_TAIL_LABELS = _TOTAL + _GRADE
 
 
 def is_total_row(line: Line) -> bool:
     """总分 / 合计 (the spec's ``tail.total`` labels)."""
-    return _starts_with(line, _TAIL["total"])
+    return bool(line.cells) and simplified(line.cells[0].key).startswith(_TOTAL)
 
 
 def is_grade_row(line: Line) -> bool:
     """评分等级 / 自评等级 / 评价结论 (the spec's ``tail.grade`` labels)."""
-    return _starts_with(line, _TAIL["grade"])
+    return bool(line.cells) and simplified(line.cells[0].key).startswith(_GRADE)
 
 
 _TRAILER = ("注:", "注：", "说明:", "说明：", "填报人", "填表人", "单位负责人", "财务负责人", "项目负责人", "联系电话", "填报日期", "审核人")
@@ -60,12 +72,19 @@ def is_trailer_line(line: Line) -> bool:
 
 
 def _until_trailer(rows: Sequence[Line]) -> Sequence[Line]:
-    return next((rows[:i] for i, line in enumerate(rows) if is_trailer_line(line)), rows)
+    """The rows above the first note or signature line."""
+    for i, line in enumerate(rows):
+        if line.cells and simplified(line.cells[0].key).startswith(_TRAILER):
+            return rows[:i]
+    return rows
 
 
 def find_table_head(lines: Sequence[Line]) -> int | None:
     """Index of the indicator table's head row, or None when OCR lost it."""
-    return next((i for i, line in enumerate(lines) if is_table_head(line)), None)
+    for i, line in enumerate(lines):
+        if is_table_head(line):
+            return i
+    return None
 
 
 def split_at_table(lines: Sequence[Line]) -> tuple[Sequence[Line], Sequence[Line]]:
@@ -90,8 +109,10 @@ def split_at_head(lines: Sequence[Line], i: int | None) -> tuple[Sequence[Line],
 def split_self_evaluation_tail(table: Sequence[Line], fund_weight=0) -> tuple[Sequence[Line], Sequence[Line]]:
     """Indicator rows, then the 总分 / 评分等级 lines (a 总分 row may have lost its label)."""
     for i, line in enumerate(table):
-        if (is_total_row(line) or is_grade_row(line) or _is_unlabelled_total(line, table[:i], fund_weight)
-                or _is_lone_total(line, table[i + 1:])):
+        cells = line.cells
+        if cells and (simplified(cells[0].key).startswith(_TAIL_LABELS)
+                      or len(cells) == 2 and _is_unlabelled_total(line, table[:i], fund_weight)
+                      or len(cells) == 1 and _is_lone_total(line, table[i + 1:])):
             return table[:i], table[i:]
     return table, ()
 

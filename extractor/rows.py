@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from extractor.framework import OLDER_LEVEL2, Label, allowed_parents, is_section_key, is_suffix_key, resolve_key
+from extractor.framework import (OLDER_LEVEL2, SECTION_LABELS, SUFFIXES, Label, allowed_parents, is_suffix_key,
+                                 resolve_key)
 from extractor.layout import Cell
 from extractor.normalize import parse_number
 
@@ -84,11 +85,11 @@ def peel_labels(cells: Sequence[Cell], state: LabelState) -> tuple[list[Label], 
     while i < len(cells):
         cell = cells[i]
         k = cell.key        # key(cell.text): the framework's tests below read keys
-        if i == 0 and is_suffix_key(k):
+        if i == 0 and k in SUFFIXES:                                # is_suffix_key
             continuation = True
         elif continuation and _continues_label(cell, state):
             pass
-        elif not labels and is_section_key(k):
+        elif not labels and k in SECTION_LABELS:                    # is_section_key
             pass
         else:
             hint = state.level1
@@ -99,9 +100,11 @@ def peel_labels(cells: Sequence[Cell], state: LabelState) -> tuple[list[Label], 
             label = resolve_key(k, hint)
             if label is None:
                 break
-            label = _as_level2(label, cell, labels, state)
-            if label.level == 1 and state.level1_col is None:
-                state.level1_col = cell.col
+            if label.level == 1:
+                if label.name in OLDER_LEVEL2:
+                    label = _as_level2(label, cell, labels, state)
+                if label.level == 1 and state.level1_col is None:
+                    state.level1_col = cell.col
             labels.append(label)
         label_cells.append(cell)
         i += 1
@@ -116,7 +119,9 @@ def _continues_label(cell: Cell, state: LabelState) -> bool:
 def find_score_anchor(cells: Sequence[Cell]) -> int | None:
     """Index of the 分值 cell: the last two adjacent plain numbers of the row (the last number of
     the row and the cell before it, when that is a number too)."""
-    for i in range(len(cells) - 1, 0, -1):
+    i = len(cells) - 1
+    while i > 0:
         if parse_number(cells[i].text) is not None:
             return i - 1 if parse_number(cells[i - 1].text) is not None else None
+        i -= 1
     return None

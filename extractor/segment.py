@@ -15,7 +15,7 @@ from typing import Literal
 from extractor.columns import ColumnMap, read_column_map
 from extractor.layout import Line
 from extractor.regions import find_table_head, is_table_head
-from extractor.spec import all_specs, load_spec
+from extractor.spec import all_specs, any_of, load_spec
 from extractor.textconv import prime, simplified
 
 FormType = Literal["self_evaluation", "target_declaration"]
@@ -66,7 +66,8 @@ def is_project_name_row(line: Line) -> bool:
         return False
     label = line.cells[0].key.rstrip(":：")
     return label in _PROJECT_NAME_LABELS or (not label.isascii() and simplified(label) in _PROJECT_NAME_LABELS)
-_TITLES = tuple((spec.form_type, spec.titles) for spec in _SPECS)
+_TITLES = tuple((spec.form_type, any_of(spec.titles)) for spec in _SPECS)
+_ANY_TITLE = any_of(t for spec in _SPECS for t in spec.titles)
 
 
 def title_type(line: Line) -> str | None:
@@ -80,9 +81,11 @@ def title_type(line: Line) -> str | None:
     text = simplified(joined)
     if "《" in text:
         text = _QUOTED.sub("", text)
+    if _ANY_TITLE(text) is None:        # most lines name no form: one search says so
+        return None
     if "。" in text or "，" in text or "详见" in text or "附件" in text and len(text) > 20:
         return None
-    return next((form_type for form_type, titles in _TITLES if any(t in text for t in titles)), None)
+    return next((form_type for form_type, holds_title in _TITLES if holds_title(text)), None)
 
 
 def is_title_line(line: Line) -> bool:
@@ -124,14 +127,13 @@ def _texts_to_simplify(lines: list[Line]) -> set[str]:
     each cell's key with and without its trailing colon (ASCII needs no conversion)."""
     texts: set[str] = set()
     for line in lines:
-        if not line.key.isascii():
-            texts.add(line.key)
-            for cell in line.cells:
-                k = cell.key
-                if not k.isascii():
-                    texts.add(k)
-                    if k[-1] in ":：":
-                        texts.add(k.rstrip(":："))
+        joined = line.key
+        if not joined.isascii():
+            texts.add(joined)
+            keys = [c.key for c in line.cells]
+            texts.update(keys)              # ASCII keys among them are left to prime, which skips them
+            if ":" in joined or "：" in joined:
+                texts.update([k.rstrip(":：") for k in keys if k[-1] in ":："])
     return texts
 
 

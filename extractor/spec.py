@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, Iterable
 
 from extractor.errors import UnknownFormType
 from extractor.normalize import key
@@ -68,13 +69,36 @@ class FormSpec:
 _ANNOTATION = re.compile(r"[(（][^()（）]{1,8}[)）]$")   # 实施单位(盖章), 金额(万元)
 
 
-_MATCHES: dict[tuple[int, str, bool], str | None] = {}   # (table, label, exact only) → role: tables live as long as their spec
+# Label → role memos, one per table and kind (id(table) for match_role, ~id(table) for exact lookups),
+# emptied per document by the benchmarks: tables live as long as their spec.
+_MATCHES: dict[int, dict[str, str | None]] = {}
+_MEMO_MAX = 1 << 16
+
+
+def any_of(words: Iterable[str]) -> Callable[[str], re.Match | None]:
+    """A search that finds whether a text holds any of ``words`` (the words as one trie-shaped pattern:
+    a shared beginning is matched once, not once per word)."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return re.compile(_trie_pattern(trie)).search
+
+
+def _trie_pattern(node: dict) -> str:
+    branches = [re.escape(ch) + _trie_pattern(child) for ch, child in sorted(node.items()) if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
 
 
 class _Index:
     """One label table indexed once (per process, from the spec): label → field for exact lookups,
     and the synonyms a containment test may use (longer than two characters), longest first, a
-    tie in the table's order."""
+    tie in the table's order, with one pattern that finds whether a text holds any of them."""
 
     def __init__(self, table: dict[str, tuple[str, ...]]) -> None:
         self.exact: dict[str, str] = {}
@@ -83,6 +107,9 @@ class _Index:
                 self.exact.setdefault(label, field)
         pairs = [(synonym, role) for role, labels in table.items() for synonym in labels if len(synonym) > 2]
         self.contained = sorted(pairs, key=lambda pair: -len(pair[0]))
+        self.holds_any = any_of(s for s, _ in self.contained) if pairs else None
+        self.ascii_names_none = not any(label.isascii() for label in self.exact)   # a number names no role
+        self.mentions = any_of(self.exact) if self.exact else None
 
 
 _INDEXES: dict[int, tuple[dict[str, tuple[str, ...]], _Index]] = {}
@@ -95,20 +122,64 @@ def _index(table: dict[str, tuple[str, ...]]) -> _Index:
     return held[1]
 
 
+def _memo(slot: int) -> dict[str, str | None]:
+    """The memo of one table and kind, made on first use."""
+    memo = _MATCHES.get(slot)
+    if memo is None:
+        memo = _MATCHES[slot] = {}
+    return memo
+
+
+UNSEEN = object()     # known_roles(table).get(text, UNSEEN): the text has not been looked up in this document
+
+
+def known_roles(table: dict[str, tuple[str, ...]], exact_only: bool = False) -> dict[str, str | None]:
+    """What :func:`match_role` (``exact_only``: the exact lookup of ``header_field``) has found for
+    ``table`` so far in this document, text → role: a reader of many cells looks a cell up here first,
+    in one step, and asks match_role only for a text it has not seen."""
+    slot = ~id(table) if exact_only else id(table)
+    return _MATCHES.get(slot) or _memo(slot)
+
+
+def _remember(memo: dict[str, str | None], label: str, found: str | None) -> str | None:
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[label] = found
+    return found
+
+
 def _exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
-    cached = (id(table), label, True)
-    if cached not in _MATCHES:
-        _MATCHES[cached] = _find_exact(table, label)
-    return _MATCHES[cached]
+    memo = _MATCHES.get(~id(table)) or _memo(~id(table))
+    found = memo.get(label, UNSEEN)
+    return _remember(memo, label, _find_exact(table, label)) if found is UNSEEN else found  # type: ignore[return-value]
 
 
 def _find_exact(table: dict[str, tuple[str, ...]], label: str) -> str | None:
+    if label.isascii() and _index(table).ascii_names_none:    # its key is ASCII too: no label of the table
+        return None
+    return field_of_label(table, simplified(key(label).rstrip(":：")))
+
+
+def field_of_label(table: dict[str, tuple[str, ...]], label: str) -> str | None:
+    """The field a label already read as one (its key, no trailing colon, in Simplified characters, as
+    ``label_of`` reads a cell) names exactly, its annotation (``(盖章)``) aside; no memo needed."""
     exact = _index(table).exact
-    k = simplified(key(label).rstrip(":："))
-    found = exact.get(k)
-    if found is None and ("(" in k or "（" in k):
-        found = exact.get(_ANNOTATION.sub("", k).rstrip(":："))
+    found = exact.get(label)
+    if found is None and ("(" in label or "（" in label):
+        found = exact.get(_ANNOTATION.sub("", label).rstrip(":："))
     return found
+
+
+def mentions_label(table: dict[str, tuple[str, ...]], text: str) -> bool:
+    """Whether a (Simplified) text prints any label of ``table``: a line none of whose cells can name a
+    role, told by one search before asking cell by cell."""
+    mentions = _index(table).mentions
+    return mentions is not None and mentions(text) is not None
+
+
+def label_search(table: dict[str, tuple[str, ...]]) -> Callable[[str], re.Match | None]:
+    """:func:`mentions_label`'s search itself, for a caller that asks of one table many times."""
+    return _index(table).mentions or (lambda text: None)
 
 
 def match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
@@ -117,22 +188,28 @@ def match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
     Labels of two characters or fewer (``单位``, ``符号``) only match exactly, so that
     ``实施单位`` is not a unit column.
     """
-    cached = (id(table), label, False)
-    if cached not in _MATCHES:
-        if len(_MATCHES) > 1 << 16:
-            _MATCHES.clear()
-        _MATCHES[cached] = _match_role(table, label)
-    return _MATCHES[cached]
+    memo = _MATCHES.get(id(table)) or _memo(id(table))
+    found = memo.get(label, UNSEEN)
+    return _remember(memo, label, _match_role(table, label)) if found is UNSEEN else found  # type: ignore[return-value]
 
 
 def _match_role(table: dict[str, tuple[str, ...]], label: str) -> str | None:
-    k = simplified(key(label).rstrip(":："))
+    index = _index(table)
+    if label.isascii() and index.ascii_names_none:    # its key is ASCII too: neither names nor holds a label
+        return None
+    unconverted = key(label).rstrip(":：")
+    k = simplified(unconverted)
     if not k:
         return None
-    exact = _exact(table, k)
+    # the exact label is looked up as _exact(table, k) reads it, k read once more; that reading gives k
+    # itself where k is its own key and its own Simplified form (a Simplified text without a tag)
+    again = k if k == unconverted and "<" not in k else simplified(key(k).rstrip(":："))
+    exact = field_of_label(table, again)
     if exact:
         return exact
-    return next((role for synonym, role in _index(table).contained if synonym in k), None)
+    if index.holds_any is None or index.holds_any(k) is None:     # most cells hold no label: one regex says so
+        return None
+    return next((role for synonym, role in index.contained if synonym in k), None)
 
 
 def _table(data: dict, name: str) -> dict[str, tuple[str, ...]]:

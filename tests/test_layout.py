@@ -44,3 +44,18 @@ def test_lines_simplified_in_one_conversion_read_as_each_alone(cases):
     alone = {t: (t if t.isascii() else textconv._CONVERTER.convert(t)) for t in texts}
     assert primed == alone
     assert primed["反覆"] == "反复" and primed["三級指標"] == "三级指标"
+
+
+def test_nfkc_is_unicodedatas_nfkc_on_any_mix_of_full_width_punctuation_and_other_compatibility_characters():
+    """normalize.nfkc replaces full-width punctuation by hand where that is all NFKC would change; a
+    combining mark, a half-width kana or a ligature beside it must still come out as NFKC gives it."""
+    import unicodedata
+
+    from extractor.normalize import nfkc
+
+    alphabet = ["，", "（", "）", "；", "：", "％", "！", "？", "项", "目", "1", "a", " ", "\u3000", "\u0301", "\u0308",
+                "ｶ", "ﾞ", "㍿", "ﬁ", "¨", "Ａ", "。", "、", "—", "(", ","]
+    rng = random.Random(11)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), ascii(text)

@@ -74,6 +74,29 @@ def test_a_header_label_is_matched_exactly_first_then_by_the_longest_synonym_it_
     assert spec.indicator_role("实施单位") is None                     # 单位 matches only exactly
 
 
+def test_a_trie_shaped_search_finds_a_word_exactly_where_a_plain_alternation_does():
+    """spec.any_of folds words with a shared beginning (指标值, 指标名称, 指标) into one pattern."""
+    import random
+    import re
+
+    from extractor.spec import any_of
+
+    rng = random.Random(5)
+    alphabet = "指标值名称单位分得目年度实际完成(/)项"
+    for _ in range(300):
+        words = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 12))}
+        search, plain = any_of(words), re.compile("|".join(map(re.escape, words))).search
+        for _ in range(40):
+            text = "".join(rng.choice(alphabet + "xy") for _ in range(rng.randint(0, 15)))
+            assert (search(text) is None) == (plain(text) is None), (words, text)
+
+
+def test_a_number_names_no_role_and_a_label_is_found_by_its_table_after_one():
+    spec = load_spec("self_evaluation")
+    assert spec.fund_row("31.15") is None and spec.header_field("2024") is None
+    assert spec.fund_row("年度资金总额:") == "total" and spec.header_field("项目名称：") == "project_name"
+
+
 def test_the_printed_labels_table_agrees_with_the_specs():
     se, td = load_spec("self_evaluation"), load_spec("target_declaration")
     for field, label in labels.HEADER_LABELS.items():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 from extractor.backends.rules.funds import read_declaration_funds, read_self_evaluation_funds
 from extractor.backends.rules.header import (
+    labels_of,
     read_funds_unit,
     read_goals,
     read_labelled_values,
@@ -25,18 +27,13 @@ from extractor.regions import FormRegions, form_regions, is_grade_row, is_total_
 from extractor.segment import FormBlock
 from extractor.spec import FormSpec, load_spec
 from extractor.normalize import normalise_date, parse_number
-from schemas import (
-    DeclarationFunds,
-    DeclarationIndicator,
-    FundRow,
-    SelfEvaluationForm,
-    SelfEvaluationFunds,
-    SelfEvaluationIndicator,
-    TargetDeclarationForm,
-)
+from schemas import SelfEvaluationForm, TargetDeclarationForm
 
 def _joined(cells: list[Cell]) -> str | None:
-    return "".join(c.text for c in cells) or None
+    """The cells' texts run together (None for none): one cell is its text."""
+    if len(cells) == 1:
+        return cells[0].text or None
+    return "".join([c.text for c in cells]) or None
 
 
 def read_table(block: FormBlock, rows: Sequence[Line], spec: FormSpec, prov: Provenance,
@@ -84,8 +81,9 @@ def parse_self_evaluation(block: FormBlock, spec: FormSpec | None = None,
     prov = Provenance()
     lines = block.lines
     head, table = split_at_head(lines, block.table_head)
-    labelled = read_labelled_values(head, prov, spec)
-    goals = read_goals(head, spec, prov)
+    labels = labels_of(head)
+    labelled = read_labelled_values(head, prov, spec, labels)
+    goals = read_goals(head, spec, prov, labels)
     funds = read_self_evaluation_funds(head, prov, spec)
     regions = form_regions(lines, True, (funds.get("total") or {}).get("weight"), head_at=block.table_head,
                            at_table=(head, table))
@@ -93,13 +91,15 @@ def parse_self_evaluation(block: FormBlock, spec: FormSpec | None = None,
     scored = columns is None or "score" in columns.names
     weights = sum((d.weight_value for d in drafts), (funds.get("total") or {}).get("weight") or 0)
     total_weight, total_score, grade = _read_tail(regions.tail, prov, scored, weights)
+    # the form validated in one call, its fund rows and indicators given as their fields (the
+    # provenance recorded in reading order: year, unit, then the rows)
     form = SelfEvaluationForm(
         year=read_year(head, prov),
         project_name=labelled.get("project_name"),
         competent_department=labelled.get("competent_department"),
         implementing_unit=labelled.get("implementing_unit"),
         funds_unit=read_funds_unit(head, prov),
-        funds=SelfEvaluationFunds(**{row: FundRow(**values) for row, values in funds.items()}),
+        funds=funds,
         goal_expected=goals["goal_expected"],
         goal_actual=goals["goal_actual"],
         indicators=[_self_evaluation_indicator(i, d, prov) for i, d in enumerate(drafts)],
@@ -137,29 +137,43 @@ def _read_tail(tail: Sequence[Line], prov: Provenance, scored: bool = True, weig
     return total_weight, total_score, grade
 
 
-def _self_evaluation_indicator(index: int, draft: RowDraft, prov: Provenance) -> SelfEvaluationIndicator:
+def _self_evaluation_indicator(index: int, draft: RowDraft, prov: Provenance) -> dict:
+    """A row's :class:`~schemas.SelfEvaluationIndicator` fields (validated with the form), its cells recorded."""
     _record(prov, index, draft)
-    return SelfEvaluationIndicator(
-        level1=draft.level1,
-        level2=draft.level2,
-        name=_joined(draft.name),
-        target=_joined(draft.target),
-        actual=_joined(draft.actual),
-        weight=parse_number(draft.weight.text) if draft.weight else None,
-        score=parse_number(draft.score.text) if draft.score else None,
-        deviation_note=_joined(draft.note),
-    )
+    return {
+        "level1": draft.level1,
+        "level2": draft.level2,
+        "name": _joined(draft.name),
+        "target": _joined(draft.target),
+        "actual": _joined(draft.actual),
+        "weight": parse_number(draft.weight.text) if draft.weight else None,
+        "score": parse_number(draft.score.text) if draft.score else None,
+        "deviation_note": _joined(draft.note),
+    }
+
+
+_ROW_FIELDS = ("name", "target", "actual", "deviation_note", "weight", "score", "labels")
+
+
+@lru_cache(maxsize=4096)
+def _row_paths(index: int) -> tuple[str, ...]:
+    """The provenance paths of indicator row ``index`` (``indicators[3].name`` …), one per field of
+    ``_ROW_FIELDS``: made once per row number, not once per form."""
+    return tuple(f"indicators[{index}].{field}" for field in _ROW_FIELDS)
 
 
 def _record(prov: Provenance, index: int, draft: RowDraft) -> None:
-    base = f"indicators[{index}]"
-    for field, cells in draft.text_fields().items():
-        prov.extend(f"{base}.{field}", cells)
-    for field, cell in (("weight", draft.weight), ("score", draft.score)):
-        if cell is not None:
-            prov.add(f"{base}.{field}", cell)
+    """The row's cells under their paths: its text fields, its scores, its level labels."""
+    name, target, actual, note, weight, score, labels = _row_paths(index)
+    for path, cells in ((name, draft.name), (target, draft.target), (actual, draft.actual), (note, draft.note)):
+        if cells:
+            prov.extend(path, cells)
+    if draft.weight is not None:
+        prov.add(weight, draft.weight)
+    if draft.score is not None:
+        prov.add(score, draft.score)
     if draft.label_cells:
-        prov.extend(f"{base}.labels", draft.label_cells)
+        prov.extend(labels, draft.label_cells)
 
 
 def parse_target_declaration(block: FormBlock, spec: FormSpec | None = None,
@@ -169,8 +183,9 @@ def parse_target_declaration(block: FormBlock, spec: FormSpec | None = None,
     prov = Provenance()
     regions = form_regions(block.lines, False, head_at=block.table_head)
     head, table = regions.head, regions.table
-    labelled = read_labelled_values(head, prov, spec)
-    goals = read_goals(head, spec, prov)
+    labels = labels_of(head)
+    labelled = read_labelled_values(head, prov, spec, labels)
+    goals = read_goals(head, spec, prov, labels)
     drafts, _ = read_table(block, table, spec, prov, fallback)
     for index, draft in enumerate(drafts):
         _record(prov, index, draft)
@@ -184,12 +199,10 @@ def parse_target_declaration(block: FormBlock, spec: FormSpec | None = None,
         plan_start=normalise_date(labelled.get("plan_start")),
         plan_end=normalise_date(labelled.get("plan_end")),
         funds_unit=read_funds_unit(head, prov),
-        funds=DeclarationFunds(**read_declaration_funds(head, prov, spec)),
+        funds=read_declaration_funds(head, prov, spec, labels),
         goal_overall=goals["goal_overall"],
         goal_annual=goals["goal_annual"],
-        indicators=[
-            DeclarationIndicator(level1=d.level1, level2=d.level2, name=_joined(d.name), target=_joined(d.target))
-            for d in drafts
-        ],
+        indicators=[{"level1": d.level1, "level2": d.level2, "name": _joined(d.name), "target": _joined(d.target)}
+                    for d in drafts],
     )
     return form, prov, regions

@@ -6,11 +6,11 @@ import re
 from decimal import Decimal
 from typing import Sequence
 
-from extractor.backends.rules.header import label_of
+from extractor.backends.rules.header import Labels, labels_of
 from extractor.backends.rules.provenance import Provenance
 from extractor.layout import Cell, Line
 from extractor.normalize import is_placeholder, parse_number
-from extractor.spec import FormSpec, match_role
+from extractor.spec import UNSEEN, FormSpec, known_roles, match_role
 
 DEFAULT_COLUMNS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
 _DASHED = ("weight", "score")
@@ -21,29 +21,37 @@ _UNIT_LABEL = re.compile(r"[(（]\s*万?元\s*[)）]")   # 年度预算数(万�
 def fund_columns(lines: Sequence[Line], spec: FormSpec) -> tuple[str, ...]:
     """Column order from the head row (年初预算数 … 得分, or 全年预算数（A）… 预算执行率 …), by the
     spec's header labels; the usual order when OCR lost the head or left less than three of it."""
+    known = known_roles(spec.fund_columns).get
     for line in lines:
         columns = []
         for cell in line.cells:
-            field = None if _UNIT_LABEL.search(cell.key) else spec.fund_column(cell.key)
-            if field and field not in columns:
+            k = cell.key
+            field = known(k, UNSEEN)
+            if field is UNSEEN:
+                field = spec.fund_column(k)
+            if field and field not in columns and ("元" not in k or not _UNIT_LABEL.search(k)):   # the unit label names 元
                 columns.append(field)
         if len(columns) >= 3 and {"annual_budget", "executed"} <= set(columns) or len(columns) >= 4:
             return tuple(columns)
     return DEFAULT_COLUMNS
 
 
-def _row_of(cell: Cell, spec: FormSpec) -> str | None:
-    return spec.fund_row(cell.key) if len(cell.key) <= _ROW_LABEL_MAX else None
-
-
 def read_self_evaluation_funds(lines: Sequence[Line], prov: Provenance, spec: FormSpec) -> dict[str, dict[str, Decimal | None]]:
+    """Each fund row (年度资金总额, 当年财政拨款 …): the values right of its label, by column."""
     columns = fund_columns(lines, spec)
+    known = known_roles(spec.fund_rows).get
     funds: dict[str, dict[str, Decimal | None]] = {}
     for line in lines:
-        for i, cell in enumerate(line.cells):
-            row = _row_of(cell, spec)
-            if row and row not in funds and any(_is_value(c) for c in line.cells[i + 1:]):
-                funds[row] = _fund_row(row, line.cells[i + 1:], columns, prov)
+        cells = line.cells
+        for i, cell in enumerate(cells):
+            k = cell.key
+            if len(k) > _ROW_LABEL_MAX:
+                continue
+            row = known(k, UNSEEN)
+            if row is UNSEEN:
+                row = spec.fund_row(k)
+            if row and row not in funds and (values := _values(cells[i + 1:])):
+                funds[row] = _fund_row(row, values, columns, prov)
                 break
     return funds
 
@@ -54,22 +62,30 @@ def _amount(cell: Cell) -> Decimal | None:
     return parse_number(text[:-1] if text.endswith(("%", "％")) else text)
 
 
-def _is_value(cell: Cell) -> bool:
-    return _amount(cell) is not None or is_placeholder(cell.text)
+def _values(cells: Sequence[Cell]) -> list[tuple[Cell, Decimal | None]]:
+    """The value cells among ``cells`` (a number, or a placeholder such as ``-``), with their numbers."""
+    values = []
+    for cell in cells:
+        number = _amount(cell)
+        if number is not None or is_placeholder(cell.text):
+            values.append((cell, number))
+    return values
 
 
-def _fund_row(row: str, cells: Sequence[Cell], columns: tuple[str, ...], prov: Provenance) -> dict[str, Decimal | None]:
-    values = [c for c in cells if _is_value(c)]
+def _fund_row(row: str, values: list[tuple[Cell, Decimal | None]], columns: tuple[str, ...],
+              prov: Provenance) -> dict[str, Decimal | None]:
+    """A row's values (:func:`_values`) by column. A row that prints the usual six values under a
+    damaged head reads by the usual columns; a row that leaves 分数/得分 out (not the total's) by the
+    others."""
     if len(values) != len(columns) and len(values) == len(DEFAULT_COLUMNS) and len(columns) != len(DEFAULT_COLUMNS):
         columns = DEFAULT_COLUMNS   # a damaged head: the row prints the usual six cells
     if len(values) != len(columns):
-        numbers = [c for c in values if not is_placeholder(c.text)]
+        numbers = [value for value in values if value[1] is not None]    # a number is never a placeholder
         if row != "total" and len(numbers) == len(columns) - len(_DASHED):
             columns = tuple(c for c in columns if c not in _DASHED)
             values = numbers
     result: dict[str, Decimal | None] = {}
-    for column, cell in zip(columns, values):
-        number = _amount(cell)
+    for column, (cell, number) in zip(columns, values):
         result[column] = number
         if number is not None:
             prov.add(f"funds.{row}.{column}", cell)
@@ -79,18 +95,25 @@ def _fund_row(row: str, cells: Sequence[Cell], columns: tuple[str, ...], prov: P
 OTHER_FUNDS = "其他资金"
 
 
-def read_declaration_funds(lines: Sequence[Line], prov: Provenance, spec: FormSpec) -> dict[str, Decimal | None]:
-    """Amounts beside their labels; 其他资金 is left (project) or right (annual) by column."""
+def read_declaration_funds(lines: Sequence[Line], prov: Provenance, spec: FormSpec,
+                           labels: Labels | None = None) -> dict[str, Decimal | None]:
+    """Amounts beside their labels; 其他资金 is left (project) or right (annual) by column. ``labels``:
+    :func:`~extractor.backends.rules.header.labels_of` the lines, when the caller has them."""
+    labels = labels_of(lines) if labels is None else labels
+    known = known_roles(spec.fund_amounts).get
     funds: dict[str, Decimal | None] = {}
     right_col: int | None = None
-    for line in lines:
+    for line, line_labels in zip(lines, labels):
         for i, cell in enumerate(line.cells):
-            field = match_role(spec.fund_amounts, cell.key) if len(cell.key) <= _ROW_LABEL_MAX else None
+            k = cell.key
+            field = known(k, UNSEEN) if len(k) <= _ROW_LABEL_MAX else None
+            if field is UNSEEN:
+                field = match_role(spec.fund_amounts, k)
             field = None if field == "other" else field
             if field in ("annual_total", "current_year_appropriation"):
                 right_col = cell.col if right_col is None else min(right_col, cell.col)
-            if field is None and label_of(cell).endswith(OTHER_FUNDS):
-                others = [c for c in line.cells if label_of(c).endswith(OTHER_FUNDS)]
+            if field is None and line_labels[i].endswith(OTHER_FUNDS):
+                others = [c for c, k in zip(line.cells, line_labels) if k.endswith(OTHER_FUNDS)]
                 right = cell is others[-1] if len(others) > 1 else right_col is not None and cell.col >= right_col
                 field = "other" if right else "project_other"
             if field is None or field in funds:

@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 
 from extractor.layout import Cell, Line
 from extractor.backends.rules.provenance import Provenance
-from extractor.spec import FormSpec, all_specs
+from extractor.spec import UNSEEN, FormSpec, all_specs, known_roles
 from extractor.textconv import simplified
 
 _ALL_HEADER_LABELS = frozenset(label for spec in all_specs() for label in spec.header_labels())
@@ -22,25 +22,44 @@ _SECTION = re.compile(r"^\d+\s*[.、．]")
 
 
 def label_of(cell: Cell) -> str:
+    """A cell as a label reads: its key without a trailing colon, in Simplified characters."""
     return simplified(cell.key.rstrip(":："))
 
 
+Labels = Sequence[tuple[str, ...]]
+
+
+def labels_of(lines: Sequence[Line]) -> list[tuple[str, ...]]:
+    """Each line's cells as :func:`label_of` reads them: worked out once per form, for every reader
+    of the head region (``labels``) to share."""
+    return [tuple([simplified(c.key.rstrip(":：")) for c in line.cells]) for line in lines]
+
+
 def is_label(cell: Cell) -> bool:
-    k = label_of(cell)
+    return _is_label(label_of(cell))
+
+
+def _is_label(k: str) -> bool:
     return k in _ANY_LABEL or k.startswith("项目资金")
 
 
-def read_labelled_values(lines: Sequence[Line], prov: Provenance, spec: FormSpec) -> dict[str, str | None]:
+def read_labelled_values(lines: Sequence[Line], prov: Provenance, spec: FormSpec,
+                         labels: Labels | None = None) -> dict[str, str | None]:
     """For every header label, the next non-label cell on its row; when its row has none, a lone
-    cell on the line below (OCR pushed the value down); None when there is neither."""
+    cell on the line below (OCR pushed the value down); None when there is neither. ``labels``:
+    :func:`labels_of` the lines, when the caller has them."""
+    labels = labels_of(lines) if labels is None else labels
+    known = known_roles(spec.header, exact_only=True).get
     found: dict[str, str | None] = {}
     for n, line in enumerate(lines):
         cells = line.cells
         for i, cell in enumerate(cells):
-            field = spec.header_field(cell.key)
+            field = known(cell.key, UNSEEN)
+            if field is UNSEEN:
+                field = spec.header_field(cell.key)
             if field is None or field in found:
                 continue
-            value = cells[i + 1] if i + 1 < len(cells) and not is_label(cells[i + 1]) else None
+            value = cells[i + 1] if i + 1 < len(cells) and not _is_label(labels[n][i + 1]) else None
             if value is None and i == 0 and n + 1 < len(lines):
                 value = _pushed_down(lines[n + 1])
             found[field] = value.text if value else None
@@ -80,12 +99,15 @@ def read_funds_unit(lines: Iterable[Line], prov: Provenance) -> str | None:
     return None
 
 
-def read_goals(lines: Sequence[Line], spec: FormSpec, prov: Provenance) -> dict[str, str | None]:
+def read_goals(lines: Sequence[Line], spec: FormSpec, prov: Provenance,
+               labels: Labels | None = None) -> dict[str, str | None]:
     """The goal texts: beside their row labels (项目年度目标 | text), or under their column heads
-    (预期目标 | 实际完成情况 over the texts). The labels are the spec's ``goals``."""
-    heads = {label: field for field, labels in spec.goals.items() for label in labels}
+    (预期目标 | 实际完成情况 over the texts). The labels are the spec's ``goals``; ``labels``:
+    :func:`labels_of` the lines, when the caller has them."""
+    labels = labels_of(lines) if labels is None else labels
+    heads = _goal_heads(spec)
     result: dict[str, str | None] = {field: None for field in spec.goals}
-    parts = _row_labelled_goals(lines, heads) or _column_goals(lines, heads)
+    parts = _row_labelled_goals(lines, heads, labels) or _column_goals(lines, heads, labels)
     for field, cells in parts.items():
         cells = [c for c in cells if "字" not in c.key or not TEMPLATE_HINT.search(c.key)]
         if cells:
@@ -95,13 +117,25 @@ def read_goals(lines: Sequence[Line], spec: FormSpec, prov: Provenance) -> dict[
     return result
 
 
-def _row_labelled_goals(lines: Sequence[Line], heads: dict[str, str]) -> dict[str, list[Cell]]:
+_GOAL_HEADS: dict[int, tuple[dict, dict[str, str]]] = {}
+
+
+def _goal_heads(spec: FormSpec) -> dict[str, str]:
+    """Goal label → goal field, by the spec's ``goals`` (made once per spec, as its label tables are)."""
+    held = _GOAL_HEADS.get(id(spec.goals))
+    if held is None or held[0] is not spec.goals:
+        heads = {label: field for field, labels in spec.goals.items() for label in labels}
+        held = _GOAL_HEADS[id(spec.goals)] = (spec.goals, heads)
+    return held[1]
+
+
+def _row_labelled_goals(lines: Sequence[Line], heads: dict[str, str], labels: Labels) -> dict[str, list[Cell]]:
     """``年度目标完成情况 | text``: a goal label with its text to its right on the same row."""
     parts: dict[str, list[Cell]] = {}
-    for line in lines:
-        if len(line.cells) < 2:
+    for line, line_labels in zip(lines, labels):
+        if len(line.cells) < 2 or heads.keys().isdisjoint(line_labels):     # no goal label on the row
             continue
-        kept = [(c, k) for c in line.cells if (k := label_of(c)) not in _GOAL_ROW_LABELS or k in heads]
+        kept = [(c, k) for c, k in zip(line.cells, line_labels) if k not in _GOAL_ROW_LABELS or k in heads]
         last_head = max((i for i, (_, k) in enumerate(kept) if k in heads), default=-1)
         for i in range(len(kept) - 1):
             field = heads.get(kept[i][1])
@@ -111,23 +145,22 @@ def _row_labelled_goals(lines: Sequence[Line], heads: dict[str, str]) -> dict[st
     return parts
 
 
-def _column_goals(lines: Sequence[Line], heads: dict[str, str]) -> dict[str, list[Cell]]:
+def _column_goals(lines: Sequence[Line], heads: dict[str, str], labels: Labels) -> dict[str, list[Cell]]:
     head_cols: dict[str, int] = {}
     start = None
-    for i, line in enumerate(lines):
-        cols = {heads[k]: c.col for c in line.cells if (k := label_of(c)) in heads}
-        if cols:
-            head_cols, start = cols, i
-            break
+    for i, (line, line_labels) in enumerate(zip(lines, labels)):
+        if heads.keys().isdisjoint(line_labels):
+            continue
+        head_cols, start = {heads[k]: c.col for c, k in zip(line.cells, line_labels) if k in heads}, i
+        break
     parts: dict[str, list[Cell]] = {field: [] for field in heads.values()}
     if start is None:
         return parts
     by_order = sorted(head_cols, key=head_cols.get)  # type: ignore[arg-type]
-    for line in lines[start + 1:]:
-        labels = [label_of(c) for c in line.cells]
-        if _ends_goals(labels):
+    for line, line_labels in zip(lines[start + 1:], labels[start + 1:]):
+        if _ends_goals(line_labels):
             break
-        texts = [c for c, k in zip(line.cells, labels) if k not in _GOAL_ROW_LABELS]
+        texts = [c for c, k in zip(line.cells, line_labels) if k not in _GOAL_ROW_LABELS]
         if not texts:
             continue
         if len(texts) == len(by_order):
@@ -140,7 +173,7 @@ def _column_goals(lines: Sequence[Line], heads: dict[str, str]) -> dict[str, lis
     return parts
 
 
-def _ends_goals(labels: list[str]) -> bool:
+def _ends_goals(labels: Sequence[str]) -> bool:
     """The goal texts end at the next labelled part of the form: a numbered section (2.项目实施内容…),
     a header label, or the fund table (``labels``: the line's cells as :func:`label_of` reads them)."""
     for k in labels:

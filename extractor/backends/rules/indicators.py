@@ -32,7 +32,7 @@ SATISFACTION_L1 = "满意度指标"
 SATISFACTION_WORD = "满意"
 
 
-@dataclass
+@dataclass(slots=True)
 class RowDraft:
     """One indicator row as read, before levels are resolved."""
 
@@ -204,8 +204,7 @@ def resolve_levels(drafts: list[RowDraft]) -> None:
     level2: str | None = None
     deferred: tuple[str | None, str | None] | None = None
     for i, draft in enumerate(drafts):
-        l1 = next((l.name for l in draft.labels if l.level == 1), None)
-        l2 = next((l.name for l in reversed(draft.labels) if l.level == 2), None)
+        l1, l2 = _printed_levels(draft.labels)
         displaced = False
         if _is_satisfaction(l1, l2) and SATISFACTION_WORD not in draft.name_key and _later_satisfaction_row(drafts, i):
             deferred, l1, l2, displaced = (l1, l2), None, None, True
@@ -226,6 +225,18 @@ def resolve_levels(drafts: list[RowDraft]) -> None:
         elif l1 and not level2:
             level2 = only_child(l1)
         draft.level1, draft.level2 = level1, level2
+
+
+def _printed_levels(labels: list[Label]) -> tuple[str | None, str | None]:
+    """The row's first level-1 label and its last level-2 label, as printed (None where it has none)."""
+    l1 = l2 = None
+    for label in labels:
+        if label.level == 1:
+            if l1 is None:
+                l1 = label.name
+        elif label.level == 2:
+            l2 = label.name
+    return l1, l2
 
 
 def _is_satisfaction(l1: str | None, l2: str | None) -> bool:
