@@ -14,7 +14,7 @@ from extractor.regions import FormRegions, form_regions
 from extractor.validate import arithmetic, misread, plausibility, structure
 from extractor.validate.findings import Finding, FormValidation
 from extractor.validate.foreign import check_foreign_text
-from extractor.validate.grounding import ground_form
+from extractor.validate.grounding import form_leaves, ground_form
 from extractor.validate.source import SourceText
 from schemas import SelfEvaluationForm, TargetDeclarationForm
 
@@ -42,9 +42,9 @@ def validate_form(form: AnyForm, source: SourceText, *,
     result = FormValidation()
     regions = regions if regions is not None else regions_of(form, source)
     texts = {name: source.part(getattr(regions, name)) for name in ("head", "table", "tail")}
-    data = form.model_dump()
-    ground_form(data, source, result, texts, provenance or {})
-    check_foreign_text(data, source, result, texts)
+    values = form_leaves(form)
+    ground_form(values, source, result, texts, provenance or {})
+    check_foreign_text(values, source, result, texts)
     checks = [structure.check_hierarchy(form), structure.check_duplicates(form), structure.check_required(form),
               structure.check_completeness(form, regions), plausibility.check_year(form),
               misread.check_misreads(form, source, regions)]

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 from extractor.layout import Line
 from extractor.validate.findings import Finding, FormValidation
-from extractor.validate.grounding import ground_value, leaves, region_of
+from extractor.validate.grounding import ground_value, leaves_of, region_of
 from extractor.validate.source import SourceText
 
 # Labels every form of the family prints; a line holding several of them is the form itself.
@@ -98,9 +98,10 @@ def foreign_lines(lines: Sequence[Line]) -> dict[int, str]:
     return found
 
 
-def check_foreign_text(form_data: dict[str, Any], source: SourceText, result: FormValidation,
+def check_foreign_text(form_data: dict[str, Any] | Sequence[tuple[str, Any]], source: SourceText, result: FormValidation,
                        regions: dict[str, SourceText]) -> None:
-    """Flag foreign lines; a value grounded only in one is a ``misplaced_value`` (run after grounding)."""
+    """Flag foreign lines; a value grounded only in one is a ``misplaced_value`` (run after grounding).
+    ``form_data`` is the form's dump, or its leaves already listed."""
     foreign = foreign_lines(source.lines)
     if not foreign:
         return
@@ -115,7 +116,7 @@ def check_foreign_text(form_data: dict[str, Any], source: SourceText, result: Fo
     clean = {name: SourceText.of_lines(masked, [l for l in region.lines if l.number not in foreign])
              for name, region in regions.items()}
     whole = SourceText.of_lines(masked, [l for l in source.lines if l.number not in foreign])
-    for path, value in leaves(form_data):
+    for path, value in leaves_of(form_data):
         spans = result.spans.get(path)
         if not spans or not all(_inside(span, spans_of.values()) for span in spans):
             continue

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from itertools import chain, compress
+from operator import attrgetter, not_
 from typing import NamedTuple, Sequence
 from decimal import Decimal
 from functools import cached_property
@@ -23,6 +25,7 @@ SPLIT_SEARCH_STEPS = 200_000    # per source (a form or one of its regions), sha
 
 _NUMBER_TOKEN = re.compile(r"\d[\d,，]*(?:\.\d+)?")
 _NON_SPACE = re.compile(r"\S+")
+_KEY_OF = attrgetter("key")
 
 
 class Match(NamedTuple):
@@ -63,14 +66,14 @@ class SourceText:
     @cached_property
     def cells(self) -> list[Cell]:
         """Every cell of the lines, in reading order (built on the first search, not before)."""
-        return [c for l in self.lines for c in l.cells]
+        return list(chain.from_iterable([l.cells for l in self.lines]))
 
     @cached_property
-    def by_key(self) -> dict[str, list[Cell]]:
-        index: dict[str, list[Cell]] = {}
-        for cell in self.cells:
-            index.setdefault(cell.key, []).append(cell)
-        return index
+    def first_by_key(self) -> dict[str, Cell]:
+        """Each key's first cell in reading order (a dict built from the last cell to the first,
+        so that the first one of a key is the one kept)."""
+        cells = self.cells[::-1]
+        return dict(zip(map(_KEY_OF, cells), cells))
 
     @property
     def start(self) -> int:
@@ -83,16 +86,13 @@ class SourceText:
     @cached_property
     def _normalized(self) -> tuple[str, list[int]]:
         """The form's text as comparison keys, with the document offset of every key character."""
-        text = blank_tags(self.document[self.start:self.end])
+        start = self.start
+        text = blank_tags(self.document[start:self.end])
         folded = unicodedata.normalize("NFKC", text)
         if len(folded) != len(text):  # a character expanded: fold one by one to keep offsets
             return self._normalized_slowly(text)
-        chars: list[str] = []
-        offsets: list[int] = []
-        for m in _NON_SPACE.finditer(folded):
-            chars.append(m.group())
-            offsets.extend(range(self.start + m.start(), self.start + m.end()))
-        return "".join(chars), offsets
+        kept = list(map(not_, map(str.isspace, folded)))    # what \S keeps (both are Py_UNICODE_ISSPACE)
+        return "".join(compress(folded, kept)), list(compress(range(start, start + len(folded)), kept))
 
     def _normalized_slowly(self, text: str) -> tuple[str, list[int]]:
         chars: list[str] = []
@@ -128,9 +128,8 @@ class SourceText:
         k = key(value)
         if not k:
             return None
-        cells = self.by_key.get(k)
-        if cells:
-            cell = cells[0]
+        cell = self.first_by_key.get(k)
+        if cell is not None:
             return Match("exact" if self.document[cell.start:cell.end] == value else "normalized", ((cell.start, cell.end),))
         for cell in self.cells:  # printed inside a cell, e.g. 万元 in 项目资金 (万元)
             if k in cell.key:
@@ -192,14 +191,19 @@ class SourceText:
     @cached_property
     def _cells_by_key(self) -> dict[str, list[int]]:
         positions: dict[str, list[int]] = {}
-        for i, cell in enumerate(self.cells):
-            if cell.key:
-                positions.setdefault(cell.key, []).append(i)
+        get = positions.get
+        for i, k in enumerate(map(_KEY_OF, self.cells)):
+            held = get(k)
+            if held is None:
+                positions[k] = [i]
+            else:
+                held.append(i)
+        positions.pop("", None)
         return positions
 
     @cached_property
     def _key_lengths(self) -> list[int]:
-        return sorted({len(key) for key in self._cells_by_key})
+        return sorted(set(map(len, self._cells_by_key)))
 
     @cached_property
     def _numbers_by_value(self) -> dict[Decimal, tuple[Decimal, int, int, str]]:
