@@ -21,13 +21,15 @@ type's spec (:mod:`extractor.spec`), read from the head row the way the parser r
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from decimal import Decimal
-from typing import Iterable
+from itertools import accumulate, chain, count
+from operator import attrgetter
+from typing import Any, Iterable, Sequence
 
 from extractor.columns import read_column_map
 from extractor.framework import LEVEL1, LEVEL2, POINTS, resolve_label
-from extractor.layout import Cell
+from extractor.layout import Cell, Line
 from extractor.normalize import key, parse_number
 from extractor.regions import FormRegions, find_table_head
 from extractor.spec import load_spec
@@ -42,6 +44,9 @@ _LEVEL_NAMES = sorted(set(LEVEL1) | set(LEVEL2), key=lambda name: (-len(name), n
 _LEVEL_SET = frozenset(_LEVEL_NAMES)
 # A part every level name holds (指标): a value without it holds none of them (else: "", always there).
 _LEVEL_PART = "指标" if all("指标" in name for name in _LEVEL_NAMES) else ""
+# A character every level name holds (a label with its points too): a line without it prints no label.
+_LEVEL_CHAR = min(set.intersection(*(set(name) for name in _LEVEL_NAMES)), default=None)
+_KEY_OF = attrgetter("key")
 _POINTS_INSIDE = re.compile(r"[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]")
 _SIGN_ONLY = re.compile(r"^[=≥≤<>≧≦＝＞＜%％]+$")
 _UNIT_ONLY = re.compile(r"^[(（][^()（）\d]{1,12}[)）]$|^[%％]$|^[^\d\s]{1,3}$")
@@ -88,34 +93,104 @@ def _missing_levels(form: AnyForm) -> Iterable[Finding]:
 def _joined_cells(form: AnyForm, source: SourceText) -> Iterable[Finding]:
     """A value equal to a run of neighbouring cells of one printed row that holds two or more
     substantial cells (a split 指标性质|指标值|度量单位 target is printed that way on purpose: bare
-    signs, numbers and units do not count). A run is at most ``_MAX_RUN`` cells: linear in the form."""
-    values: dict[str, list[str]] = {}
-    if not form.indicators:
+    signs, numbers and units do not count). A run is at most ``_MAX_RUN`` cells. Each value is
+    flagged at its first such run in reading order, the findings in the order of their runs."""
+    values = _row_values(form)
+    if not values:
         return
+    rows = _printed_rows(source.lines)
+    runs = _first_runs(values, rows)
+    for (row, start, end), value in sorted((run, value) for value, run in runs.items()):
+        span = (rows[row][start].start, rows[row][end].end)
+        for i, field in values[value]:
+            yield Finding("joined_cells", "error", f"indicators[{i}].{field}", "several cells' text read as one value",
+                          found=value, source_span=span)
+
+
+def _row_values(form: AnyForm) -> dict[str, list[tuple[int, str]]]:
+    """Each text value's key → the (row, field) pairs that hold it, in row order."""
+    values: dict[str, list[tuple[int, str]]] = {}
+    if not form.indicators:
+        return values
     fields = [f for f in _TEXT_FIELDS + ("deviation_note",) if f in type(form.indicators[0]).model_fields]
     for i, row in enumerate(form.indicators):
         for field in fields:
             if value := key(getattr(row, field)):
-                values.setdefault(value, []).append(f"indicators[{i}].{field}")
-    if not values:
-        return
-    ordered = sorted(values)
-    for line in source.lines:
-        if len(line.cells) < 2:
+                values.setdefault(value, []).append((i, field))
+    return values
+
+
+def _printed_rows(lines: Sequence[Line]) -> list[Sequence[Cell]]:
+    """The cells of each line of two or more, level labels left out (a label is printed in the
+    row, never read into a value). A line whose text lacks a character every label holds has none."""
+    rows = []
+    for line in lines:
+        cells = line.cells
+        if len(cells) < 2:
             continue
-        cells = [c for c in line.cells if c.key not in _LEVEL_SET and not ("分" in c.key and _is_level_label(c))]
+        if _LEVEL_CHAR is None or _LEVEL_CHAR in line.key:
+            cells = [c for c in cells if c.key not in _LEVEL_SET and not ("分" in c.key and _is_level_label(c))]
+        rows.append(cells)
+    return rows
+
+
+def _first_runs(values: dict[str, Any], rows: list[Sequence[Cell]]) -> dict[str, tuple[int, int, int]]:
+    """Each value's first run (row, first cell, last cell) in reading order, if it has one.
+
+    The rows' keys are joined into one text (a row's cells back to back, rows apart by a newline,
+    which no key holds), and every cell edge of it numbered in order. A value's occurrences there
+    are found by ``str.find``; one is a run when it starts and ends at edges 2 to ``_MAX_RUN``
+    apart (a row's last edge is its end: a run never crosses rows). The occurrences looked at are
+    bounded by the text's length; past that (or with a cell whose key is empty, which has no edge
+    of its own) the runs are enumerated cell by cell (:func:`_first_runs_enumerated`)."""
+    keys = [list(map(_KEY_OF, cells)) for cells in rows]
+    if any("" in row_keys for row_keys in keys):
+        return _first_runs_enumerated(values, rows)
+    texts = ["".join(row_keys) for row_keys in keys]
+    text = "\n".join(texts)
+    starts = list(accumulate([len(t) + 1 for t in texts[:-1]], initial=0))
+    firsts = list(accumulate([len(row_keys) + 1 for row_keys in keys[:-1]], initial=0))   # each row's first edge
+    edges = chain.from_iterable([accumulate(map(len, row_keys), initial=start) for row_keys, start in zip(keys, starts)])
+    edge_at = dict(zip(edges, count()))
+    budget = len(text)
+    found = {}
+    for value in values:
+        if len(value) < 2:
+            continue                # two cells at least, each of one character at least
+        at = text.find(value)
+        while at >= 0:
+            budget -= 1
+            if budget < 0:
+                return _first_runs_enumerated(values, rows)
+            first, end = edge_at.get(at), edge_at.get(at + len(value))
+            if first is not None and end is not None and 2 <= end - first <= _MAX_RUN:
+                row = bisect_right(firsts, first) - 1
+                start = first - firsts[row]
+                cells = rows[row][start:start + end - first]
+                if sum([_substantial(c) for c in cells]) >= 2:
+                    found[value] = (row, start, start + end - first - 1)
+                    break
+            at = text.find(value, at + 1)
+    return found
+
+
+def _first_runs_enumerated(values: dict[str, Any], rows: list[Sequence[Cell]]) -> dict[str, tuple[int, int, int]]:
+    """:func:`_first_runs`, run by run: each row's runs of neighbouring cells in order, a run
+    extended while some value starts with it (linear in the cells: a run is at most ``_MAX_RUN``)."""
+    ordered = sorted(values)
+    found: dict[str, tuple[int, int, int]] = {}
+    for row, cells in enumerate(rows):
         count = len(cells)
         for start in range(count - 1):
             joined = cells[start].key
             for end in range(start + 1, min(start + _MAX_RUN, count)):
                 joined += cells[end].key
-                if joined in values and sum(_substantial(c) for c in cells[start:end + 1]) >= 2:
-                    for path in values.pop(joined):
-                        yield Finding("joined_cells", "error", path, "several cells' text read as one value",
-                                      found=joined, source_span=(cells[start].start, cells[end].end))
+                if joined in values and joined not in found and sum(_substantial(c) for c in cells[start:end + 1]) >= 2:
+                    found[joined] = (row, start, end)
                 at = bisect_left(ordered, joined)
                 if at == len(ordered) or not ordered[at].startswith(joined):
                     break               # no value starts with the run: a longer run cannot be one
+    return found
 
 
 def _substantial(cell: Cell) -> bool:
