@@ -21,9 +21,9 @@ from typing import Any, Iterator, Mapping, Sequence
 from pydantic import BaseModel
 
 from extractor.framework import LEVEL1, LEVEL2
-from extractor.normalize import DATE, key, normalise_date, parse_number
+from extractor.normalize import DATE, key, normalise_date, parse_number, strip_tags
 from extractor.validate.findings import Finding, FormValidation
-from extractor.validate.source import Match, SourceText
+from extractor.validate.source import Match, SourceText, folds_one_to_one
 
 _SKIPPED = frozenset({"form_type"})     # top-level fields that are no value (the dump's walk and the model's)
 _LEVEL_FIELDS = ("level1", "level2")
@@ -132,13 +132,23 @@ def confirm(path: str, value: Any, spans: Sequence[tuple[int, int]], document: s
         text = str(value)
     if printed == text:
         return Match("split" if several else "exact", tuple(spans))
-    if key(printed) == key(text) or (path.endswith(("plan_start", "plan_end")) and normalise_date(printed) == text):
+    if same_key(printed, text) or (path.endswith(("plan_start", "plan_end")) and normalise_date(printed) == text):
         return Match("split" if several else "normalized", tuple(spans))
     if not several:
         at = document.find(text, spans[0][0], spans[0][1])
         if at >= 0:
             return Match("exact", ((at, at + len(text)),))
     return None
+
+
+def same_key(printed: str, text: str) -> bool:
+    """``key(printed) == key(text)``. Texts that differ only in spaces and tags are not folded
+    when NFKC maps each of their characters one to one (then a key is the characters folded one
+    by one, spaces left out: equal characters, equal keys)."""
+    a, b = strip_tags(printed), strip_tags(text)
+    if "".join(a.split()) == "".join(b.split()) and folds_one_to_one(a) and folds_one_to_one(b):
+        return True
+    return key(printed) == key(text)
 
 
 def ground_value(path: str, value: Any, source: SourceText) -> Match | None:
@@ -196,7 +206,10 @@ def ground_form(form_data: dict[str, Any] | Sequence[tuple[str, Any]], source: S
                         continue
                 elif kind is Decimal and parse_number(printed) == value:
                     spans_out[path] = [span]
-                    alignment[path] = _number_status(printed.strip())
+                    if printed.isascii():       # NFKC leaves ASCII as it is: a separator alone makes it normalized
+                        alignment[path] = "normalized" if "," in printed else "exact"
+                    else:
+                        alignment[path] = _number_status(printed.strip())
                     continue
             confirmed = confirm(path, value, spans, document)
             if confirmed is not None:
@@ -207,24 +220,33 @@ def ground_form(form_data: dict[str, Any] | Sequence[tuple[str, Any]], source: S
                                            "the source cell the value was read from does not print it",
                                            found=_plain(value), source_span=tuple(spans[0])))
         if type(value) is str and not path.endswith(_DATE_FIELDS):
-            again = (region_of(path), value)
-            match = found.get(again)
-            if match is not None:
-                spans_out[path] = list(match.spans)
-                alignment[path] = match.status
-                continue
-            match = _search(path, value, source, result, regions)
-            if match is not None and match.status != "split":
-                found[again] = match
+            where = region_of(path)
+            match = found.get((where, value))
+            if match is None:       # the common case of the search, inline: a cell of the region that prints it
+                match = _place(where, source, regions).cell_match(value)
+                if match is None:
+                    match = _search(path, value, source, result, regions)
+                    if match is not None and match.status != "split":
+                        found[(where, value)] = match
+                    continue
+                found[(where, value)] = match
+            spans_out[path] = list(match.spans)
+            alignment[path] = match.status
         else:
             _search(path, value, source, result, regions)
+
+
+def _place(where: str, source: SourceText, regions: dict[str, SourceText] | None) -> SourceText:
+    """Where a field's value is searched for: its region of the form, or the whole form when the
+    region has no lines."""
+    region = (regions or {}).get(where)
+    return region if region is not None and region.lines else source
 
 
 def _search(path: str, value: Any, source: SourceText, result: FormValidation,
             regions: dict[str, SourceText] | None) -> Match | None:
     """Search for one value in its region; its spans and alignment, or its finding. The match, if any."""
-    region = (regions or {}).get(region_of(path))
-    place = region if region is not None and region.lines else source
+    place = _place(region_of(path), source, regions)
     match = ground_value(path, value, place)
     if match is not None:
         result.spans[path] = list(match.spans)
