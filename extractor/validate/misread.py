@@ -151,18 +151,25 @@ def _possibly_joined(values: dict[str, Any], lines: Sequence[Line]) -> dict[str,
     if not values:
         return values
     printed = set(map(_KEY_OF, chain.from_iterable([line.cells for line in lines])))
-    return {value: held for value, held in values.items() if _ends_in_keys(value, printed)}
+    lengths = sorted(set(map(len, printed)))
+    return {value: held for value, held in values.items() if _ends_in_keys(value, printed, lengths)}
 
 
-def _ends_in_keys(value: str, keys: set[str]) -> bool:
-    """Whether a proper prefix and a proper suffix of ``value`` are both among ``keys``."""
-    for i in range(1, len(value)):
-        if value[:i] in keys:
+def _ends_in_keys(value: str, keys: set[str], lengths: list[int]) -> bool:
+    """Whether a proper prefix and a proper suffix of ``value`` are both among ``keys`` (whose
+    lengths are ``lengths``, ascending: only prefixes and suffixes of those lengths are tried)."""
+    size = len(value)
+    for n in lengths:
+        if n >= size:
+            return False
+        if value[:n] in keys:
             break
     else:
         return False
-    for i in range(1, len(value)):
-        if value[i:] in keys:
+    for n in lengths:
+        if n >= size:
+            return False
+        if value[size - n:] in keys:
             return True
     return False
 
