@@ -124,8 +124,14 @@ def process_blocks(backend: Backend, blocks: list[FormBlock], text: str, *,
 
 
 def validate_reading(reading: Reading, source: SourceText) -> FormValidation:
-    """The validators on one reading: its provenance is confirmed, its regions reused."""
-    return validate_form(reading.form, source, provenance=reading.provenance, regions=reading.regions)
+    """The validators on one reading: its provenance is confirmed, its regions reused, and the
+    block's column map of its head row (read once per block, by the parser as a rule) passed on
+    where it is the one the validators would read: the same lines, head row and form type."""
+    block, regions = reading.block, reading.regions
+    same = (reading.form.form_type == block.form_type and tuple(source.lines) == block.lines
+            and (regions.head_at if regions is not None else block.table_head) == block.table_head)
+    return validate_form(reading.form, source, provenance=reading.provenance, regions=regions,
+                         columns=block.head_columns if same else None)
 
 
 def assemble(reading: Reading, validation: FormValidation | None) -> ExtractedForm:

@@ -49,7 +49,9 @@ def _fund_rates(form: SelfEvaluationForm) -> Iterable[Finding]:
             expected = {Decimal(0)} if row.executed == 0 else set()
         else:
             exact = row.executed / row.annual_budget * 100
-            expected = two_decimal_candidates(exact) | two_decimal_candidates(min(exact, Decimal(100)))
+            expected = two_decimal_candidates(exact)
+            if exact > 100:             # min(exact, 100) is exact itself otherwise
+                expected |= two_decimal_candidates(Decimal(100))
         if expected and not any(_close(row.execution_rate, e) for e in expected):
             yield Finding("rate_mismatch", "error", f"funds.{name}.execution_rate",
                           "执行率 is not 全年执行数 / 全年预算数 × 100 (truncated or rounded)",
@@ -107,12 +109,13 @@ def _totals(form: SelfEvaluationForm) -> Iterable[Finding]:
 
 
 def _scores_within_weights(form: SelfEvaluationForm) -> Iterable[Finding]:
-    pairs = [(f"indicators[{i}]", r.weight, r.score) for i, r in enumerate(form.indicators)]
-    pairs.append(("funds.total", form.funds.total.weight, form.funds.total.score))
-    for path, weight, score in pairs:
+    pairs = [(i, r.weight, r.score) for i, r in enumerate(form.indicators)]
+    pairs.append((None, form.funds.total.weight, form.funds.total.score))
+    for i, weight, score in pairs:
         if weight is None or score is None:
             continue
         if score < 0 or score > weight:
+            path = "funds.total" if i is None else f"indicators[{i}]"
             yield Finding("score_out_of_range", "error", f"{path}.score", "得分 must lie between 0 and 分值",
                           expected=f"0..{weight}", found=score)
 
@@ -132,8 +135,10 @@ def _grade(form: SelfEvaluationForm) -> Iterable[Finding]:
 
 def _achievement(form: SelfEvaluationForm) -> Iterable[Finding]:
     for i, row in enumerate(form.indicators):
+        if row.weight is None or row.score is None or (row.score < row.weight and row.deviation_note):
+            continue        # nothing to find whether the target is met or not
         met = target_met(row.target, row.actual)
-        if met is None or row.weight is None or row.score is None:
+        if met is None:
             continue
         if not met and row.score >= row.weight:
             yield Finding("missed_target_full_score", "warning", f"indicators[{i}].score",

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 from extractor.layout import Line
 from extractor.validate.findings import Finding, FormValidation
-from extractor.validate.grounding import ground_value, leaves, region_of
+from extractor.validate.grounding import ground_value, leaves_of, region_of
 from extractor.validate.source import SourceText
 
 # Labels every form of the family prints; a line holding several of them is the form itself.
@@ -30,26 +30,41 @@ FORM_LINE_LABELS = 4
 
 _FIELD = r"(执行数|预算数|执行率|得分|分值|分数|总分|评分等级|等级|项目名称|主管部门|实施单位|指标值|完成值|金额|资金)"
 _EDIT = r"(设为|设置为|设成|改为|改成|更改为|修改为|填为|填写为|填成|写为|写成|输出为|替换为)"
-_INSTRUCTION = re.compile(
-    rf"(将|把)[^。；;\n]{{0,8}}{_FIELD}[^。；;\n]{{0,8}}{_EDIT}"
-    rf"|{_FIELD}\s*(应|请|须)?\s*{_EDIT}"
-    r"|(忽略|无视|不要理会|请勿理会)(以上|上述|前面|之前|所有|全部|原有|原表|表格|表中)"
-    r"|提示词|系统提示|语言模型|人工智能助手|AI\s*助手|你是一[个名位]|输出\s*JSON"
-    rf"|\b(ignore|disregard|instructions?|prompt|assistant)\b"
-    rf"|\b(set|change|make|output|report|fill|write|use)\b[^\n]{{0,24}}{_FIELD}",
-    re.IGNORECASE)
+# An instruction's wording, in three groups of branches: a field set to a value, a Chinese
+# phrase, English (or AI, JSON). A line is an instruction when any branch matches.
+_EDIT_BRANCHES = (rf"(将|把)[^。；;\n]{{0,8}}{_FIELD}[^。；;\n]{{0,8}}{_EDIT}"
+                  rf"|{_FIELD}\s*(应|请|须)?\s*{_EDIT}")
+_PHRASE_BRANCHES = (r"(忽略|无视|不要理会|请勿理会)(以上|上述|前面|之前|所有|全部|原有|原表|表格|表中)"
+                    r"|提示词|系统提示|语言模型|人工智能助手|你是一[个名位]")
+_LATIN_BRANCHES = (r"AI\s*助手|输出\s*JSON"
+                   rf"|\b(ignore|disregard|instructions?|prompt|assistant)\b"
+                   rf"|\b(set|change|make|output|report|fill|write|use)\b[^\n]{{0,24}}{_FIELD}")
+_INSTRUCTION = re.compile("|".join((_EDIT_BRANCHES, _PHRASE_BRANCHES, _LATIN_BRANCHES)), re.IGNORECASE)
 _NOTE = re.compile(r"^[\s(（【\[]*(注|备注|批注|附注|说明|提示|编者按|审核意见|修改意见|note|remark|comment)\s*[0-9一二三]*\s*[:：]",
                    re.IGNORECASE)
 FREE_LINE_CELLS = 2        # an instruction or a note stands alone: a line of at most this many cells
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _LATIN = re.compile(r"[A-Za-z]")
-# A character every match of _INSTRUCTION holds (the last of each _EDIT word, one of each Chinese
-# phrase, a letter: IGNORECASE also folds İ ı ſ K onto ASCII letters): a line without one is skipped.
-_INSTRUCTION_CHARS = frozenset("为成忽视会提模助你输") | frozenset(string.ascii_letters) | frozenset("\u0130\u0131\u017f\u212a")
+# What a match of each group holds: the field branches a _FIELD word and an _EDIT word (each
+# _EDIT word ends in one of _EDIT_ENDS); the phrases one of _PHRASE_PARTS (忽略 无视 不要理会
+# 请勿理会, 提示词 系统提示, 语言模型, 人工智能助手, 你是一); the English ones two letters in a row
+# (IGNORECASE also folds İ ı ſ K onto ASCII letters). A group is searched only in a line that
+# holds what it needs: the regexes are slow on long text.
+_PHRASE_PARTS = ("忽略", "无视", "理会", "提示", "模型", "助手", "你是一")
+_EDIT_ENDS = tuple(sorted({word[-2:] for word in _EDIT.strip("()").split("|")}))
+_PHRASE_HINT = re.compile("|".join(_PHRASE_PARTS))
+_EDIT_HINT = re.compile("|".join(_EDIT_ENDS))
+_FIELD_HINT = re.compile(_FIELD)
+_FOLDED_LETTERS = "\u0130\u0131\u017f\u212a"
+_INSTRUCTION_LETTERS = re.compile("[" + string.ascii_letters + _FOLDED_LETTERS + "]{2}")
+_EDIT_INSTRUCTION = re.compile(_EDIT_BRANCHES, re.IGNORECASE)
+_PHRASE_INSTRUCTION = re.compile(_PHRASE_BRANCHES, re.IGNORECASE)
+_LATIN_INSTRUCTION = re.compile(_LATIN_BRANCHES, re.IGNORECASE)
 _OTHER_SCRIPT = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f"
                            r"\u3040-\u30ff\u1100-\u11ff\uac00-\ud7af]")
 _LETTER = re.compile(_LATIN.pattern[:-1] + _OTHER_SCRIPT.pattern[1:])   # either: without one, no script test
+_ANY_LETTER = re.compile(_LETTER.pattern[:-1] + _FOLDED_LETTERS + "]")     # or one IGNORECASE reads as Latin
 
 
 def foreign_reason(line: Line) -> str | None:
@@ -57,22 +72,38 @@ def foreign_reason(line: Line) -> str | None:
 
     The cheap tests go first (counts of letters, the cells); the form's labels are counted only
     for a line that would otherwise be foreign."""
+    return _reason(line, lettered=True)
+
+
+def _reason(line: Line, lettered: bool) -> str | None:
+    """:func:`foreign_reason`; ``lettered`` False says the line's printed text holds no letter
+    (nor one that IGNORECASE reads as Latin), so the tests that need one are skipped."""
     text = " ".join([c.text for c in line.cells])
     if not text:
         return None
-    reason = _script_reason(text) if _LETTER.search(text) else None
+    reason = _script_reason(text) if lettered and _LETTER.search(text) else None
     if reason is None:
         if len(line.cells) > FREE_LINE_CELLS:
             return None
         if _NOTE.match(text):
             reason = "a note added to the form"
-        elif not _INSTRUCTION_CHARS.isdisjoint(text) and _INSTRUCTION.search(text):
+        elif _is_instruction(text, lettered):
             reason = "an instruction, not a printed cell"
         else:
             return None
     if sum(label in text for label in FORM_LABELS) >= FORM_LINE_LABELS:
         return None
     return reason
+
+
+def _is_instruction(text: str, lettered: bool = True) -> bool:
+    """Whether ``_INSTRUCTION`` matches ``text``: each group of its branches searched only where
+    the text holds what the group needs (``lettered`` False: the text holds no letter)."""
+    if lettered and _INSTRUCTION_LETTERS.search(text) and _LATIN_INSTRUCTION.search(text):
+        return True
+    if _PHRASE_HINT.search(text) and _PHRASE_INSTRUCTION.search(text):
+        return True
+    return bool(_EDIT_HINT.search(text) and _FIELD_HINT.search(text) and _EDIT_INSTRUCTION.search(text))
 
 
 def _script_reason(text: str) -> str | None:
@@ -89,18 +120,28 @@ def _script_reason(text: str) -> str | None:
 
 
 def foreign_lines(lines: Sequence[Line]) -> dict[int, str]:
-    """Line number → why it is foreign, for the lines of a form that are not part of it."""
+    """Line number → why it is foreign, for the lines of a form that are not part of it.
+
+    A cell's text is its printed text with tags and spaces taken out, never more: when the
+    form's lines print no letter (searched for in one pass), no line needs the tests that
+    look for one, and a line of more than ``FREE_LINE_CELLS`` cells (foreign only by its
+    script) is not looked at."""
     found = {}
+    lettered = _ANY_LETTER.search("\n".join([line.raw for line in lines])) is not None
     for line in lines:
-        reason = foreign_reason(line) if line.cells else None
+        cells = line.cells
+        if not cells or (len(cells) > FREE_LINE_CELLS and not (lettered and _ANY_LETTER.search(line.raw))):
+            continue
+        reason = _reason(line, lettered)
         if reason:
             found[line.number] = reason
     return found
 
 
-def check_foreign_text(form_data: dict[str, Any], source: SourceText, result: FormValidation,
+def check_foreign_text(form_data: dict[str, Any] | Sequence[tuple[str, Any]], source: SourceText, result: FormValidation,
                        regions: dict[str, SourceText]) -> None:
-    """Flag foreign lines; a value grounded only in one is a ``misplaced_value`` (run after grounding)."""
+    """Flag foreign lines; a value grounded only in one is a ``misplaced_value`` (run after grounding).
+    ``form_data`` is the form's dump, or its leaves already listed."""
     foreign = foreign_lines(source.lines)
     if not foreign:
         return
@@ -115,7 +156,7 @@ def check_foreign_text(form_data: dict[str, Any], source: SourceText, result: Fo
     clean = {name: SourceText.of_lines(masked, [l for l in region.lines if l.number not in foreign])
              for name, region in regions.items()}
     whole = SourceText.of_lines(masked, [l for l in source.lines if l.number not in foreign])
-    for path, value in leaves(form_data):
+    for path, value in leaves_of(form_data):
         spans = result.spans.get(path)
         if not spans or not all(_inside(span, spans_of.values()) for span in spans):
             continue

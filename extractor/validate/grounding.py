@@ -18,13 +18,16 @@ import unicodedata
 from decimal import Decimal
 from typing import Any, Iterator, Mapping, Sequence
 
-from extractor.framework import LEVEL1, LEVEL2
-from extractor.normalize import DATE, key, normalise_date, parse_number
-from extractor.validate.findings import Finding, FormValidation
-from extractor.validate.source import Match, SourceText
+from pydantic import BaseModel
 
-_SKIPPED = frozenset({"form_type"})
+from extractor.framework import LEVEL1, LEVEL2
+from extractor.normalize import DATE, key, normalise_date, parse_number, strip_tags
+from extractor.validate.findings import Finding, FormValidation
+from extractor.validate.source import Match, SourceText, folds_one_to_one
+
+_SKIPPED = frozenset({"form_type"})     # top-level fields that are no value (the dump's walk and the model's)
 _LEVEL_FIELDS = ("level1", "level2")
+_DATE_FIELDS = ("plan_start", "plan_end")
 
 
 def leaves(form_data: dict[str, Any], prefix: str = "", *, include_null: bool = False) -> Iterator[tuple[str, Any]]:
@@ -49,6 +52,50 @@ def _collect(data: dict[str, Any], prefix: str, include_null: bool, found: list[
                 _collect(item, f"{path}[{i}]", include_null, found)
         else:
             found.append((path, value))
+
+
+def form_leaves(form: BaseModel) -> list[tuple[str, Any]]:
+    """``list(leaves(form.model_dump()))``, read from the model itself: no dump, each path built once
+    from its parent's (an indicator row's prefix once per row, not once per value)."""
+    found: list[tuple[str, Any]] = []
+    _walk(form, "", found)
+    return found
+
+
+_SCALARS = frozenset({str, Decimal, int, float, bool})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}      # a model class → its fields, in the dump's order
+
+
+def _walk(model: BaseModel, prefix: str, found: list[tuple[str, Any]]) -> None:
+    values = model.__dict__
+    names = _FIELD_NAMES.get(type(model))
+    if names is None:
+        names = _FIELD_NAMES[type(model)] = tuple(type(model).model_fields)
+    for name in names:
+        value = values[name]
+        if value is None or (not prefix and name in _SKIPPED):
+            continue
+        if type(value) in _SCALARS:
+            found.append((prefix + name, value))
+            continue
+        path = prefix + name
+        if type(value) is list:
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    _walk(item, f"{path}[{i}].", found)
+                else:       # as the dump's walk does: not a model, then a mapping
+                    _collect(item, f"{path}[{i}]", False, found)
+        elif isinstance(value, BaseModel):
+            _walk(value, path + ".", found)
+        elif isinstance(value, (dict, list)):
+            _collect({name: value}, prefix[:-1], False, found)
+        else:
+            found.append((path, value))
+
+
+def leaves_of(form_data: dict[str, Any] | Sequence[tuple[str, Any]]) -> Sequence[tuple[str, Any]]:
+    """The non-null leaves of a form's dump, or the leaves themselves when already listed."""
+    return list(leaves(form_data)) if isinstance(form_data, dict) else form_data
 
 
 _NUMBER_TOKEN = re.compile(r"\d[\d,，]*(?:\.\d+)?")
@@ -85,13 +132,23 @@ def confirm(path: str, value: Any, spans: Sequence[tuple[int, int]], document: s
         text = str(value)
     if printed == text:
         return Match("split" if several else "exact", tuple(spans))
-    if key(printed) == key(text) or (path.endswith(("plan_start", "plan_end")) and normalise_date(printed) == text):
+    if same_key(printed, text) or (path.endswith(("plan_start", "plan_end")) and normalise_date(printed) == text):
         return Match("split" if several else "normalized", tuple(spans))
     if not several:
         at = document.find(text, spans[0][0], spans[0][1])
         if at >= 0:
             return Match("exact", ((at, at + len(text)),))
     return None
+
+
+def same_key(printed: str, text: str) -> bool:
+    """``key(printed) == key(text)``. Texts that differ only in spaces and tags are not folded
+    when NFKC maps each of their characters one to one (then a key is the characters folded one
+    by one, spaces left out: equal characters, equal keys)."""
+    a, b = strip_tags(printed), strip_tags(text)
+    if "".join(a.split()) == "".join(b.split()) and folds_one_to_one(a) and folds_one_to_one(b):
+        return True
+    return key(printed) == key(text)
 
 
 def ground_value(path: str, value: Any, source: SourceText) -> Match | None:
@@ -122,23 +179,37 @@ def region_of(path: str) -> str:
     return "tail" if path in TAIL_FIELDS else "head"
 
 
-def ground_form(form_data: dict[str, Any], source: SourceText, result: FormValidation,
+def ground_form(form_data: dict[str, Any] | Sequence[tuple[str, Any]], source: SourceText, result: FormValidation,
                 regions: dict[str, SourceText] | None = None,
                 provenance: Mapping[str, Sequence[tuple[int, int]]] | None = None) -> None:
     """Confirm each value at its provenance; search for the rest in their own region of the form
-    (printed only elsewhere is not grounded)."""
+    (printed only elsewhere is not grounded). ``form_data`` is the form's dump, or its
+    :func:`leaves` already listed (:func:`form_leaves`).
+
+    A text searched for again in the same region (a level carried down many rows) takes the
+    first search's cell, as the region's own lookup would (a split match is searched again)."""
     provenance = provenance or {}
     document, spans_out, alignment = source.document, result.spans, result.alignment
-    for path, value in leaves(form_data):
-        spans = provenance.get(path)
+    get = provenance.get
+    found: dict[tuple[str, str], Match] = {}
+    for path, value in leaves_of(form_data):
+        spans = get(path)
         if spans:
             if len(spans) == 1:     # the common cases of confirm, inline: one cell that prints the value
-                printed = document[spans[0][0]:spans[0][1]]
-                if type(value) is str and printed == value:
-                    spans_out[path], alignment[path] = [spans[0]], "exact"
-                    continue
-                if type(value) is Decimal and parse_number(printed) == value:
-                    spans_out[path], alignment[path] = [spans[0]], _number_status(printed.strip())
+                span = spans[0]
+                printed = document[span[0]:span[1]]
+                kind = type(value)
+                if kind is str:
+                    if printed == value:
+                        spans_out[path] = [span]
+                        alignment[path] = "exact"
+                        continue
+                elif kind is Decimal and parse_number(printed) == value:
+                    spans_out[path] = [span]
+                    if printed.isascii():       # NFKC leaves ASCII as it is: a separator alone makes it normalized
+                        alignment[path] = "normalized" if "," in printed else "exact"
+                    else:
+                        alignment[path] = _number_status(printed.strip())
                     continue
             confirmed = confirm(path, value, spans, document)
             if confirmed is not None:
@@ -148,13 +219,34 @@ def ground_form(form_data: dict[str, Any], source: SourceText, result: FormValid
             result.findings.append(Finding("span_mismatch", "warning", path,
                                            "the source cell the value was read from does not print it",
                                            found=_plain(value), source_span=tuple(spans[0])))
-        _search(path, value, source, result, regions)
+        if type(value) is str and not path.endswith(_DATE_FIELDS):
+            where = region_of(path)
+            match = found.get((where, value))
+            if match is None:       # the common case of the search, inline: a cell of the region that prints it
+                match = _place(where, source, regions).cell_match(value)
+                if match is None:
+                    match = _search(path, value, source, result, regions)
+                    if match is not None and match.status != "split":
+                        found[(where, value)] = match
+                    continue
+                found[(where, value)] = match
+            spans_out[path] = list(match.spans)
+            alignment[path] = match.status
+        else:
+            _search(path, value, source, result, regions)
+
+
+def _place(where: str, source: SourceText, regions: dict[str, SourceText] | None) -> SourceText:
+    """Where a field's value is searched for: its region of the form, or the whole form when the
+    region has no lines."""
+    region = (regions or {}).get(where)
+    return region if region is not None and region.lines else source
 
 
 def _search(path: str, value: Any, source: SourceText, result: FormValidation,
-            regions: dict[str, SourceText] | None) -> None:
-    region = (regions or {}).get(region_of(path))
-    place = region if region is not None and region.lines else source
+            regions: dict[str, SourceText] | None) -> Match | None:
+    """Search for one value in its region; its spans and alignment, or its finding. The match, if any."""
+    place = _place(region_of(path), source, regions)
     match = ground_value(path, value, place)
     if match is not None:
         result.spans[path] = list(match.spans)
@@ -177,6 +269,7 @@ def _search(path: str, value: Any, source: SourceText, result: FormValidation,
                                            "value not found in the source text; it may be invented"
                                            + (" (the search for it in pieces over cells was cut at its step limit)"
                                               if cut else ""), found=_plain(value)))
+    return match
 
 
 def _plain(value: Any) -> Any:

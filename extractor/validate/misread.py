@@ -21,13 +21,16 @@ type's spec (:mod:`extractor.spec`), read from the head row the way the parser r
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from functools import cache
 from decimal import Decimal
-from typing import Iterable
+from itertools import accumulate, chain, count
+from operator import attrgetter
+from typing import Any, Iterable, Sequence
 
-from extractor.columns import read_column_map
+from extractor.columns import ColumnMap, read_column_map
 from extractor.framework import LEVEL1, LEVEL2, POINTS, resolve_label
-from extractor.layout import Cell
+from extractor.layout import Cell, Line
 from extractor.normalize import key, parse_number
 from extractor.regions import FormRegions, find_table_head
 from extractor.spec import load_spec
@@ -42,6 +45,13 @@ _LEVEL_NAMES = sorted(set(LEVEL1) | set(LEVEL2), key=lambda name: (-len(name), n
 _LEVEL_SET = frozenset(_LEVEL_NAMES)
 # A part every level name holds (指标): a value without it holds none of them (else: "", always there).
 _LEVEL_PART = "指标" if all("指标" in name for name in _LEVEL_NAMES) else ""
+# A character every level name holds (a label with its points too): a line without it prints no label.
+_LEVEL_CHAR = min(set.intersection(*(set(name) for name in _LEVEL_NAMES)), default=None)
+_KEY_OF = attrgetter("key")
+# A character every level name holds that no other character folds to (NFKC): a value whose key
+# holds a level name prints it.
+_LABEL_MARK = "标"
+assert all(_LABEL_MARK in name for name in _LEVEL_NAMES)
 _POINTS_INSIDE = re.compile(r"[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]")
 _SIGN_ONLY = re.compile(r"^[=≥≤<>≧≦＝＞＜%％]+$")
 _UNIT_ONLY = re.compile(r"^[(（][^()（）\d]{1,12}[)）]$|^[%％]$|^[^\d\s]{1,3}$")
@@ -51,30 +61,39 @@ _MAX_RUN = 6
 _SIGNED_NUMBER = re.compile(r"[=≥≤<>≧≦＝＞＜]\s*\d")
 
 
-def check_misreads(form: AnyForm, source: SourceText, regions: FormRegions | None = None) -> Iterable[Finding]:
-    """``regions`` (the form's regions in ``source``, if known) say where the table's head row is."""
+def check_misreads(form: AnyForm, source: SourceText, regions: FormRegions | None = None,
+                   columns: ColumnMap | None = None) -> Iterable[Finding]:
+    """``regions`` (the form's regions in ``source``, if known) say where the table's head row is;
+    ``columns`` (if known) is that row's column map, as ``read_column_map`` reads it with the row
+    under it by the form type's spec (the parser's: the findings are the same without it)."""
     yield from _labels_and_points(form)
     yield from _missing_levels(form)
     yield from _joined_cells(form, source)
-    yield from _unexpected_columns(form, source, regions)
+    yield from _unexpected_columns(form, source, regions, columns)
     yield from _role_mismatches(form)
     if isinstance(form, SelfEvaluationForm):
         yield from _fund_role_mismatches(form)
 
 
 def _labels_and_points(form: AnyForm) -> Iterable[Finding]:
+    """A value's key holds 分 or 标 only where the value prints it (no other character folds to
+    either): a value without them is not folded."""
     for i, row in enumerate(form.indicators):
+        printed = row.__dict__
         for field in ("level1", "level2", "name"):
-            value = getattr(row, field)
-            if value and "分" in (k := key(value)) and _POINTS_INSIDE.search(k):
+            value = printed[field]
+            if value and "分" in value and "分" in (k := key(value)) and _POINTS_INSIDE.search(k):
                 yield Finding("points_in_value", "error", f"indicators[{i}].{field}",
                               "points text read into a value (a level label's points are not part of a name)", found=value)
         for field in _TEXT_FIELDS:
-            value = key(getattr(row, field, None))
-            label = next((name for name in _LEVEL_NAMES if name in value), None) if _LEVEL_PART in value else None
+            value = printed.get(field)
+            if not value or _LABEL_MARK not in value:
+                continue
+            k = key(value)
+            label = next((name for name in _LEVEL_NAMES if name in k), None) if _LEVEL_PART in k else None
             if label:
                 yield Finding("label_in_value", "error", f"indicators[{i}].{field}",
-                              f"the level label {label} read into a value", found=getattr(row, field))
+                              f"the level label {label} read into a value", found=value)
 
 
 def _missing_levels(form: AnyForm) -> Iterable[Finding]:
@@ -88,34 +107,144 @@ def _missing_levels(form: AnyForm) -> Iterable[Finding]:
 def _joined_cells(form: AnyForm, source: SourceText) -> Iterable[Finding]:
     """A value equal to a run of neighbouring cells of one printed row that holds two or more
     substantial cells (a split 指标性质|指标值|度量单位 target is printed that way on purpose: bare
-    signs, numbers and units do not count). A run is at most ``_MAX_RUN`` cells: linear in the form."""
-    values: dict[str, list[str]] = {}
-    if not form.indicators:
-        return
-    fields = [f for f in _TEXT_FIELDS + ("deviation_note",) if f in type(form.indicators[0]).model_fields]
-    for i, row in enumerate(form.indicators):
-        for field in fields:
-            if value := key(getattr(row, field)):
-                values.setdefault(value, []).append(f"indicators[{i}].{field}")
+    signs, numbers and units do not count). A run is at most ``_MAX_RUN`` cells. Each value is
+    flagged at its first such run in reading order, the findings in the order of their runs."""
+    values = _possibly_joined(_row_values(form), source.lines)
     if not values:
         return
-    ordered = sorted(values)
-    for line in source.lines:
-        if len(line.cells) < 2:
+    rows = _printed_rows(source.lines)
+    runs = _first_runs(values, rows)
+    for (row, start, end), value in sorted((run, value) for value, run in runs.items()):
+        span = (rows[row][start].start, rows[row][end].end)
+        for i, field in values[value]:
+            yield Finding("joined_cells", "error", f"indicators[{i}].{field}", "several cells' text read as one value",
+                          found=value, source_span=span)
+
+
+def _row_values(form: AnyForm) -> dict[str, list[tuple[int, str]]]:
+    """Each text value's key → the (row, field) pairs that hold it, in row order."""
+    values: dict[str, list[tuple[int, str]]] = {}
+    if not form.indicators:
+        return values
+    fields = _row_fields(type(form.indicators[0]), _TEXT_FIELDS + ("deviation_note",))
+    for i, row in enumerate(form.indicators):
+        printed = row.__dict__
+        for field in fields:
+            if value := key(printed[field]):
+                held = values.get(value)
+                if held is None:
+                    values[value] = [(i, field)]
+                else:
+                    held.append((i, field))
+    return values
+
+
+@cache
+def _row_fields(row_type: type, fields: tuple[str, ...]) -> tuple[str, ...]:
+    """Those of ``fields`` an indicator row of this type has (one row type per form type)."""
+    return tuple(f for f in fields if f in row_type.model_fields)
+
+
+def _possibly_joined(values: dict[str, Any], lines: Sequence[Line]) -> dict[str, Any]:
+    """The values that begin and end with another cell's key (a run's first and last cells
+    are cells of the form): only they can be a run of cells."""
+    if not values:
+        return values
+    printed = set(map(_KEY_OF, chain.from_iterable([line.cells for line in lines])))
+    lengths = sorted(set(map(len, printed)))
+    return {value: held for value, held in values.items() if _ends_in_keys(value, printed, lengths)}
+
+
+def _ends_in_keys(value: str, keys: set[str], lengths: list[int]) -> bool:
+    """Whether a proper prefix and a proper suffix of ``value`` are both among ``keys`` (whose
+    lengths are ``lengths``, ascending: only prefixes and suffixes of those lengths are tried)."""
+    size = len(value)
+    for n in lengths:
+        if n >= size:
+            return False
+        if value[:n] in keys:
+            break
+    else:
+        return False
+    for n in lengths:
+        if n >= size:
+            return False
+        if value[size - n:] in keys:
+            return True
+    return False
+
+
+def _printed_rows(lines: Sequence[Line]) -> list[Sequence[Cell]]:
+    """The cells of each line of two or more, level labels left out (a label is printed in the
+    row, never read into a value). A line whose text lacks a character every label holds has none."""
+    rows = []
+    for line in lines:
+        cells = line.cells
+        if len(cells) < 2:
             continue
-        cells = [c for c in line.cells if c.key not in _LEVEL_SET and not ("分" in c.key and _is_level_label(c))]
+        if _LEVEL_CHAR is None or _LEVEL_CHAR in line.key:
+            cells = [c for c in cells if c.key not in _LEVEL_SET and not ("分" in c.key and _is_level_label(c))]
+        rows.append(cells)
+    return rows
+
+
+def _first_runs(values: dict[str, Any], rows: list[Sequence[Cell]]) -> dict[str, tuple[int, int, int]]:
+    """Each value's first run (row, first cell, last cell) in reading order, if it has one.
+
+    The rows' keys are joined into one text (a row's cells back to back, rows apart by a newline,
+    which no key holds), and every cell edge of it numbered in order. A value's occurrences there
+    are found by ``str.find``; one is a run when it starts and ends at edges 2 to ``_MAX_RUN``
+    apart (a row's last edge is its end: a run never crosses rows). The occurrences looked at are
+    bounded by the text's length; past that (or with a cell whose key is empty, which has no edge
+    of its own) the runs are enumerated cell by cell (:func:`_first_runs_enumerated`)."""
+    keys = [list(map(_KEY_OF, cells)) for cells in rows]
+    if any("" in row_keys for row_keys in keys):
+        return _first_runs_enumerated(values, rows)
+    texts = ["".join(row_keys) for row_keys in keys]
+    text = "\n".join(texts)
+    starts = list(accumulate([len(t) + 1 for t in texts[:-1]], initial=0))
+    firsts = list(accumulate([len(row_keys) + 1 for row_keys in keys[:-1]], initial=0))   # each row's first edge
+    edges = chain.from_iterable([accumulate(map(len, row_keys), initial=start) for row_keys, start in zip(keys, starts)])
+    edge_at = dict(zip(edges, count()))
+    budget = len(text)
+    found = {}
+    for value in values:
+        if len(value) < 2:
+            continue                # two cells at least, each of one character at least
+        at = text.find(value)
+        while at >= 0:
+            budget -= 1
+            if budget < 0:
+                return _first_runs_enumerated(values, rows)
+            first, end = edge_at.get(at), edge_at.get(at + len(value))
+            if first is not None and end is not None and 2 <= end - first <= _MAX_RUN:
+                row = bisect_right(firsts, first) - 1
+                start = first - firsts[row]
+                cells = rows[row][start:start + end - first]
+                if sum([_substantial(c) for c in cells]) >= 2:
+                    found[value] = (row, start, start + end - first - 1)
+                    break
+            at = text.find(value, at + 1)
+    return found
+
+
+def _first_runs_enumerated(values: dict[str, Any], rows: list[Sequence[Cell]]) -> dict[str, tuple[int, int, int]]:
+    """:func:`_first_runs`, run by run: each row's runs of neighbouring cells in order, a run
+    extended while some value starts with it (linear in the cells: a run is at most ``_MAX_RUN``)."""
+    ordered = sorted(values)
+    found: dict[str, tuple[int, int, int]] = {}
+    for row, cells in enumerate(rows):
         count = len(cells)
         for start in range(count - 1):
             joined = cells[start].key
             for end in range(start + 1, min(start + _MAX_RUN, count)):
                 joined += cells[end].key
-                if joined in values and sum(_substantial(c) for c in cells[start:end + 1]) >= 2:
-                    for path in values.pop(joined):
-                        yield Finding("joined_cells", "error", path, "several cells' text read as one value",
-                                      found=joined, source_span=(cells[start].start, cells[end].end))
+                if joined in values and joined not in found and sum(_substantial(c) for c in cells[start:end + 1]) >= 2:
+                    found[joined] = (row, start, end)
                 at = bisect_left(ordered, joined)
                 if at == len(ordered) or not ordered[at].startswith(joined):
                     break               # no value starts with the run: a longer run cannot be one
+    return found
 
 
 def _substantial(cell: Cell) -> bool:
@@ -127,23 +256,28 @@ def _is_level_label(cell: Cell) -> bool:
     return (POINTS.sub("", k) if "分" in k else k) in _LEVEL_SET
 
 
-def _unexpected_columns(form: AnyForm, source: SourceText, regions: FormRegions | None = None) -> Iterable[Finding]:
+def _unexpected_columns(form: AnyForm, source: SourceText, regions: FormRegions | None = None,
+                        columns: ColumnMap | None = None) -> Iterable[Finding]:
     """Values in a field whose column a complete head row does not print. A head is complete when
-    each of its cells names a known column and no row prints more cells than it has columns."""
+    each of its cells names a known column and no row prints more cells than it has columns.
+    ``columns``, when given, is the head row's column map already read (see :func:`check_misreads`)."""
+    if not form.indicators or not _row_fields(type(form.indicators[0]), _OPTIONAL_COLUMNS):
+        return                  # a row type without optional columns (申报表): nothing to find
     lines = source.lines
     at = regions.head_at if regions is not None else find_table_head(lines)
-    if at is None or not form.indicators:
+    if at is None:
         return
     spec = load_spec(form.form_type)
-    columns = read_column_map(lines[at], lines[at + 1:at + 2], spec)
+    if columns is None:
+        columns = read_column_map(lines[at], lines[at + 1:at + 2], spec)
     if columns is None or any(spec.indicator_role(c.text) is None and resolve_label(c.text) is None for c in lines[at].cells):
         return
     widest = max((len(line.cells) for line in lines[at + 1:]), default=0)
     if widest > len(columns.roles):
         return
-    printed, fields = set(columns.names), type(form.indicators[0]).model_fields
-    for field in _OPTIONAL_COLUMNS:
-        if field in printed or field not in fields:
+    printed = set(columns.names)
+    for field in _row_fields(type(form.indicators[0]), _OPTIONAL_COLUMNS):
+        if field in printed:
             continue
         rows = [i for i, row in enumerate(form.indicators) if getattr(row, field) is not None]
         if rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Iterable
 
 from extractor.framework import LEVEL1, allowed_parents
@@ -13,23 +14,24 @@ from extractor.validate.findings import Finding
 from schemas import SelfEvaluationForm, TargetDeclarationForm
 
 AnyForm = SelfEvaluationForm | TargetDeclarationForm
+_LEVEL1 = frozenset(LEVEL1)
 
 
 def check_hierarchy(form: AnyForm) -> Iterable[Finding]:
     seen_level1: list[str] = []
     for i, row in enumerate(form.indicators):
-        path = f"indicators[{i}]"
         l1, l2 = key(row.level1), key(row.level2)
-        if l1 and l1 not in LEVEL1:
-            yield Finding("unknown_level", "warning", f"{path}.level1", "not a 一级指标 of the framework", found=row.level1)
-        if l2 and not allowed_parents(l2):
-            yield Finding("unknown_level", "warning", f"{path}.level2", "not a 二级指标 of the framework", found=row.level2)
-        elif l1 and l2 and l1 not in allowed_parents(l2):
-            yield Finding("hierarchy_broken", "error", f"{path}.level2", f"{row.level2} does not belong under {row.level1}",
-                          expected=" / ".join(allowed_parents(l2)), found=row.level1)
+        if l1 and l1 not in _LEVEL1:
+            yield Finding("unknown_level", "warning", f"indicators[{i}].level1", "not a 一级指标 of the framework", found=row.level1)
+        parents = allowed_parents(l2) if l2 else ()
+        if l2 and not parents:
+            yield Finding("unknown_level", "warning", f"indicators[{i}].level2", "not a 二级指标 of the framework", found=row.level2)
+        elif l1 and l2 and l1 not in parents:
+            yield Finding("hierarchy_broken", "error", f"indicators[{i}].level2", f"{row.level2} does not belong under {row.level1}",
+                          expected=" / ".join(parents), found=row.level1)
         if l1:
             if seen_level1 and l1 != seen_level1[-1] and l1 in seen_level1:
-                yield Finding("hierarchy_out_of_order", "warning", f"{path}.level1",
+                yield Finding("hierarchy_out_of_order", "warning", f"indicators[{i}].level1",
                               f"{row.level1} appears again after another section; merged cells keep a section together",
                               found=row.level1)
             if not seen_level1 or seen_level1[-1] != l1:
@@ -37,8 +39,13 @@ def check_hierarchy(form: AnyForm) -> Iterable[Finding]:
 
 
 def check_duplicates(form: AnyForm) -> Iterable[Finding]:
+    rows = form.indicators
+    names = [key(row.name) for row in rows]
+    twice = {name for name, count in Counter(names).items() if count > 1}
     seen: dict[tuple, int] = {}
-    for i, row in enumerate(form.indicators):
+    for i, row in enumerate(rows):
+        if names[i] not in twice:
+            continue            # a name no other row has: a row like no other
         # the row's field values (flat: text and numbers), as model_dump gives them, without the dump
         signature = tuple([v if v is None else key(v) if type(v) is str else str(v) for v in vars(row).values()])
         if signature in seen:
@@ -72,9 +79,9 @@ def indicator_lines(form: AnyForm, regions: FormRegions) -> list[tuple[Line, Cel
             continue
         head = line.cells if anchor is None else line.cells[:anchor]
         _, _, rest, _ = peel_labels(head, LabelState())
-        names = [c for c in rest if not looks_like_value(c) and not is_number_cell(c) and len(c.key) >= 2]
-        if names and (anchor is not None or len(names[0].key) > 4 or len(rest) > 1):
-            found.append((line, names[0]))
+        name = next((c for c in rest if len(c.key) >= 2 and not looks_like_value(c) and not is_number_cell(c)), None)
+        if name is not None and (anchor is not None or len(name.key) > 4 or len(rest) > 1):
+            found.append((line, name))
     return found
 
 
