@@ -9,19 +9,24 @@ duplicate of another), written as text files first; the clock starts after.
 Export cost: the same inputs are run twice as ``formex extract -o OUT`` runs them (``Batch``,
 ``--workers`` default: the cores), once with the workbook and CSV writers as sinks (``--xlsx
 --csv``: run A) and once without (run B). What the exports cost, CPU time of this process and its
-workers, accounted piece by piece:
+workers, accounted piece by piece, each timed where it runs, in run A itself:
 
-- in the workers: each document's export parts (:func:`~extractor.export_tables.render_exports`),
-  its forms.jsonl lines and flagged forms (from the forms the result file has serialised already),
-  and pickling all of it to the batch: measured again here, apart, on run A's results;
-- in the batch process: unpickling it (measured apart too, each piece with its export), the
-  writers' ``add`` and ``close`` and the writing of forms.jsonl/flagged.jsonl (timed in run A).
+- in the workers (:class:`InWorkers`): each document's export parts
+  (:func:`~extractor.export_tables.render_exports`) and its forms.jsonl lines and flagged forms
+  (from the forms the result file has serialised already); the functions are wrapped before the
+  batch forks its workers, each worker sums its own CPU time and sends it with the document's parts;
+- in the batch process: the writers' ``add`` and ``close`` and the writing of
+  forms.jsonl/flagged.jsonl;
+- passing the parts and the listing from worker to batch (pickling and unpickling): measured
+  apart, here, on run A's results (the one piece not timed where it runs).
 
-Extraction is run A less all of that. As a check, run A less run B (which has no workbook and
-CSV but still lists forms.jsonl) is printed beside the accounted workbook + CSV cost (rendering,
-passing the parts, the writers): the two should agree within the noise of a shared machine. The parser + validators (``extract_text`` on
-each document's text, in this process) are timed apart as well, to project the ratio for a
-parser N times faster (N = 2, 3, 4): extraction less (N-1)/N of them.
+Extraction is run A less all of that. The parser + validators (``extract_text``) are timed in the
+workers too, to project the ratio for a parser N times faster (N = 2, 3, 4): extraction less
+(N-1)/N of them. Timing in the workers keeps the exports and the extraction under the same load:
+measured apart, after the run, on a shared machine, they were not. As checks: run A less run B
+(which has no workbook and CSV but still lists forms.jsonl) beside the accounted workbook + CSV
+cost, which should agree within the noise of a shared machine; and the rendering and the parser
+measured again apart, in this process, on the same documents.
 """
 
 from __future__ import annotations
@@ -76,14 +81,74 @@ class Timed:
             return self.sink.close()
 
 
+class InWorkers:
+    """CPU seconds spent on named pieces inside the batch's workers, timed where they run:
+    :meth:`installed` wraps the functions before the batch forks its workers (so a worker runs the
+    wrapped ones); each worker sums its own time and sends the sums with each document's export
+    parts, which the batch takes out before the parts go on to the writers."""
+
+    REPORT = "_cpu_in_worker"
+    PIECES = {"render": ("extractor.batch", "render_exports"), "listing": ("extractor.batch", "listing_lines"),
+              "flagged": ("extractor.batch", "flagged_forms"),
+              "parser_validators": ("extractor.pipeline", "extract_text")}
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = {}
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        from importlib import import_module
+
+        from extractor.batch import BatchOutput
+
+        spent: dict[str, float] = {}     # in each worker (a copy made by fork): its sums since it last sent them
+        modules = {name: import_module(module) for name, (module, _) in self.PIECES.items()}
+        originals = {name: getattr(modules[name], attr) for name, (_, attr) in self.PIECES.items()}
+        extracted = BatchOutput.extracted
+
+        def timed(name: str, function: Any) -> Any:
+            def run(*args: Any, **kwargs: Any) -> Any:
+                started = time.process_time()
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    spent[name] = spent.get(name, 0.0) + time.process_time() - started
+            return run
+
+        def render_and_report(document: dict[str, Any], kinds: Any) -> dict[str, Any]:
+            parts = timed("render", originals["render"])(document, kinds)
+            parts[self.REPORT] = dict(spent)
+            spent.clear()
+            return parts
+
+        def take_report(output: Any, position: int, item: Any, digest: str, outcome: dict[str, Any]) -> None:
+            for name, seconds in (outcome.get("exports") or {}).pop(self.REPORT, {}).items():
+                self.cpu[name] = self.cpu.get(name, 0.0) + seconds
+            extracted(output, position, item, digest, outcome)
+
+        for name, (_, attr) in self.PIECES.items():
+            setattr(modules[name], attr, render_and_report if name == "render" else timed(name, originals[name]))
+        BatchOutput.extracted = take_report   # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            for name, (_, attr) in self.PIECES.items():
+                setattr(modules[name], attr, originals[name])
+            BatchOutput.extracted = extracted   # type: ignore[method-assign]
+
+
 def run_batch(root: Path, name: str, items: list, refused: list, workers: int, exports: bool) -> dict[str, Any]:
-    """One batch over the inputs into ``root/name``: wall and CPU seconds, and the parent's timers."""
+    """One batch over the inputs into ``root/name``: wall and CPU seconds, the parent's timers and
+    the workers' (:class:`InWorkers`: installed in both runs, so that both carry its small cost)."""
+    import multiprocessing
+
     from extractor.batch import Batch, BatchOutput
     from extractor.export_csv import CsvWriter
     from extractor.export_xlsx import WorkbookWriter
     from extractor.settings import Settings
 
-    timer = Timers()
+    assert workers == 1 or multiprocessing.get_start_method() == "fork", "workers are timed by wrapping before a fork"
+    timer, in_workers = Timers(), InWorkers()
     sinks = [Timed(WorkbookWriter(root / f"{name}.xlsx"), timer), Timed(CsvWriter(root / f"{name}_csv"), timer)] \
         if exports else []
     batch = Batch(root / name, Settings(), workers=workers, sinks=sinks)
@@ -95,19 +160,22 @@ def run_batch(root: Path, name: str, items: list, refused: list, workers: int, e
 
     BatchOutput._list = timed_list   # type: ignore[method-assign]
     try:
-        started, cpu = time.perf_counter(), cpu_seconds()
-        summary = batch.run(items, refused)
-        for sink in sinks:
-            sink.close()
-        wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+        with in_workers.installed():
+            started, cpu = time.perf_counter(), cpu_seconds()
+            summary = batch.run(items, refused)
+            for sink in sinks:
+                sink.close()
+            wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     finally:
         BatchOutput._list = listed   # type: ignore[method-assign]
-    return {"wall": wall, "cpu": cpu, "timer": timer, "batch": batch, "forms": summary.run.forms}
+    return {"wall": wall, "cpu": cpu, "timer": timer, "in_workers": in_workers.cpu, "batch": batch,
+            "forms": summary.run.forms}
 
 
 def apart(root: Path, batch: Any, kinds: tuple[str, ...]) -> "Timers":
-    """The workers' share of the exports, measured again here on the batch's results, and the
-    parser + validators on the same documents."""
+    """Measured here, apart, on the batch's results: passing each document's parts and its listing
+    from worker to batch (pickling and unpickling), and, as a check on the figures timed in the
+    workers, the rendering and the parser + validators again."""
     from extractor.backends import get_backend
     from extractor.batch import _compact, flagged_forms, listing_lines
     from extractor.export_tables import render_exports
@@ -116,17 +184,15 @@ def apart(root: Path, batch: Any, kinds: tuple[str, ...]) -> "Timers":
 
     timer, settings = Timers(), Settings()
     backend = get_backend(settings)
-    for name in batch.output.result_names():
-        document = json.loads((root / name).read_text(encoding="utf-8"))
+    for result in batch.output.result_names():
+        document = json.loads((root / result).read_text(encoding="utf-8"))
         forms = [_compact(form).encode() for form in document.get("forms") or []]   # the result file's own (UTF-8)
         with timer("render"):
             parts = render_exports(document, kinds)
-        with timer("listing"):
-            listed = (listing_lines(document, forms), flagged_forms(document))
-        for name, sent in (("parts", parts), ("listed", listed)):     # each piece passed to the batch, both ways
-            with timer(f"pickle_{name}"):
-                blob = pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.loads(blob)
+        listed = (listing_lines(document, forms), flagged_forms(document))
+        for piece, sent in (("parts", parts), ("listed", listed)):     # each piece passed to the batch, both ways
+            with timer(f"pickle_{piece}"):
+                pickle.loads(pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL))
         text = Path(document["source"]).read_text(encoding="utf-8")
         with timer("parser_validators"):
             extract_text(text, source=document["source"], settings=settings, backend=backend)
@@ -146,28 +212,30 @@ def export_cost(forms: int, workers: int) -> dict[str, Any]:
         b = run_batch(root, "b", items, refused, workers, exports=False)
         size = (root / "a.xlsx").stat().st_size
         kinds = tuple(sink.kind for sink in a["batch"].sinks)
-        worker = apart(root / "a", a["batch"], kinds)
+        here = apart(root / "a", a["batch"], kinds)
         load = max(load, os.getloadavg()[0])
-    timer = a["timer"]
-    book_csv = timer.cpu["sinks"] + worker.cpu["render"] + worker.cpu["pickle_parts"]   # the workbook and CSV
-    jsonl = worker.cpu["listing"] + worker.cpu["pickle_listed"] + timer.cpu["list"]    # forms.jsonl and flagged.jsonl
+    timer, worker = a["timer"], a["in_workers"]
+    book_csv = timer.cpu["sinks"] + worker["render"] + here.cpu["pickle_parts"]                      # the workbook and CSV
+    jsonl = worker["listing"] + worker["flagged"] + here.cpu["pickle_listed"] + timer.cpu["list"]    # forms.jsonl, flagged
     exports = book_csv + jsonl
     extraction = a["cpu"] - exports
     n = a["forms"]
     us = lambda seconds: round(1e6 * seconds / n, 1)   # noqa: E731  (µs per form)
-    pv = worker.cpu["parser_validators"]
+    pv = worker["parser_validators"]
     projected = {f"parser_{k}x_faster": round(exports / (extraction - pv * (k - 1) / k), 3) for k in (2, 3, 4)}
     return {"documents": documents, "forms": total, "forms_extracted": n, "workers": workers,
             "load_average_max": round(load, 1), "workbook_mb": round(size / 2**20, 1),
             "run_a_wall_s": round(a["wall"], 2), "run_b_wall_s": round(b["wall"], 2),
             "run_a_cpu_s": round(a["cpu"], 2), "run_b_cpu_s": round(b["cpu"], 2),
             "us_per_form": {"exports": us(exports), "extraction": us(extraction),
-                            "workbook_csv_render_in_workers": us(worker.cpu["render"]),
+                            "workbook_csv_render_in_workers": us(worker["render"]),
                             "workbook_csv_writers": us(timer.cpu["sinks"]),
-                            "workbook_csv_pickle_unpickle": us(worker.cpu["pickle_parts"]),
-                            "forms_jsonl_flagged": us(jsonl), "of_which_pickle_unpickle": us(worker.cpu["pickle_listed"]),
-                            "parser_validators": us(pv),
+                            "workbook_csv_pickle_unpickle": us(here.cpu["pickle_parts"]),
+                            "forms_jsonl_flagged": us(jsonl), "of_which_pickle_unpickle": us(here.cpu["pickle_listed"]),
+                            "parser_validators_in_workers": us(pv),
                             "run_a_less_run_b": us(a["cpu"] - b["cpu"]), "accounted_workbook_csv": us(book_csv)},
+            "measured_apart_us_per_form": {"workbook_csv_render": us(here.cpu["render"]),
+                                           "parser_validators": us(here.cpu["parser_validators"])},
             "exports_over_extraction_cpu": round(exports / extraction, 3),
             "exports_over_extraction_wall_a_vs_b": round((a["wall"] - b["wall"]) / b["wall"], 3),
             "projected_exports_over_extraction_cpu": projected}

@@ -97,11 +97,13 @@ class FormRows:
                  "row_text", "form_printable", "row_printable")
 
     def __init__(self, form: list[Any], indicators: list[list[Any]], findings: list[list[Any]],
-                 by_path: dict[str, list[dict[str, Any]]], lead: int = 0) -> None:
+                 by_path: dict[str, list[dict[str, Any]]], lead: int = 0,
+                 form_shape: tuple[type, ...] | None = None) -> None:
         """``lead``: how many values every indicator and finding row begins with alike (the form's
-        source, index and name): their strings are taken once."""
+        source, index and name): their strings are taken once; ``form_shape``: the form row's, where
+        the caller has it."""
         self.form, self.indicators, self.findings, self.by_path = form, indicators, findings, by_path
-        form_shape, rows = tuple(map(type, form)), (*indicators, *findings)
+        form_shape, rows = form_shape or tuple(map(type, form)), (*indicators, *findings)
         row_shapes = [tuple(map(type, row)) for row in rows]
         self.shapes = (form_shape, row_shapes[:len(indicators)], row_shapes[len(indicators):])
         self.form_strings = list(_strings_at(form_shape, 0)(form))
@@ -130,42 +132,38 @@ def _nothing(row: Sequence[Any]) -> tuple[Any, ...]:
     return ()
 
 
-def _walk(columns: tuple[Column, ...]) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
-    """The form columns' paths as steps: (the dicts to go into, the keys read there), one step per
-    run of neighbouring columns under the same dict; read with ``map(dict.get, keys)``."""
-    steps: list[tuple[tuple[str, ...], list[str]]] = []
+def _reader(columns: tuple[Column, ...]) -> Callable[[dict[str, Any]], list[Any]]:
+    """A function that reads the columns' paths from a form into a list, as :func:`get_path` reads
+    each, but containers too (the caller sets them to None): made once, from the paths only (the
+    source holds no value of any form), each dict on the way read once, every value by one
+    ``.get`` (a walk step by step cost 3x as much)."""
+    lines, names = ["def read(f):"], {(): "f"}
     for column in columns:
-        *where, key = column.path.split(".")
-        if steps and steps[-1][0] == tuple(where):
-            steps[-1][1].append(key)
-        else:
-            steps.append((tuple(where), [key]))
-    return tuple((where, tuple(keys)) for where, keys in steps)
+        *where, _ = column.path.split(".")
+        for depth in range(1, len(where) + 1):
+            if tuple(where[:depth]) not in names:
+                name = names[tuple(where[:depth])] = f"d{len(names)}"
+                lines.append(f"    {name} = {names[tuple(where[:depth - 1])]}.get({where[depth - 1]!r})")
+                lines.append(f"    {name} = {name} if type({name}) is dict else E")
+    values = ", ".join(f"{names[tuple(c.path.split('.')[:-1])]}.get({c.path.split('.')[-1]!r})" for c in columns)
+    lines.append(f"    return [{values}]")
+    namespace: dict[str, Any] = {"E": {}}
+    exec("\n".join(lines), namespace)     # noqa: S102 (column paths only)
+    return namespace["read"]
 
 
-_FORM_STEPS = _walk(FORM_COLUMNS[len(META_COLUMNS):])
-_CONTAINERS = frozenset((dict, list))
-_EMPTY: dict[str, Any] = {}
+_read_form = _reader(FORM_COLUMNS[len(META_COLUMNS):])
 
 
-def _form_values(form: dict[str, Any]) -> list[Any]:
-    """The form table's field columns in one walk (only scalars: a dict or list reads as None)."""
-    values: list[Any] = []
-    for where, keys in _FORM_STEPS:
-        inner: Any = form
-        for part in where:
-            inner = inner.get(part)
-            if type(inner) is not dict:
-                inner = _EMPTY
-                break
-        values.extend(map(inner.get, keys))
-    if not _CONTAINERS.isdisjoint(types := list(map(type, values))):
-        for kind in _CONTAINERS:            # (a self-evaluation's fund rows, read by the declaration's columns)
-            at = -1
-            for _ in range(types.count(kind)):
-                at = types.index(kind, at + 1)
-                values[at] = None
-    return values
+def _scalars(row: list[Any], shape: tuple[type, ...]) -> tuple[type, ...]:
+    """The row's shape, its dicts and lists set to None first where it has any (a self-evaluation's
+    fund rows, read by the declaration's columns)."""
+    if dict not in shape and list not in shape:
+        return shape
+    for at, kind in enumerate(shape):
+        if kind is dict or kind is list:
+            row[at] = None
+    return tuple(map(type, row))
 
 
 def form_rows(source: str, index: int, form: dict[str, Any]) -> FormRows:
@@ -174,19 +172,20 @@ def form_rows(source: str, index: int, form: dict[str, Any]) -> FormRows:
     findings = validation.get("findings") or []
     form_type = form.get("form_type")
     form_row = [source, index, FORM_TITLES.get(form_type, form_type), validation.get("status"), len(findings),
-                *_form_values(form)]
+                *_read_form(form)]
+    form_shape = _scalars(form_row, tuple(map(type, form_row)))
     name = form.get("project_name")
     indicators = form.get("indicators") or []
     indicator_rows = [[source, index, name, r, *map(row.get, INDICATOR_FIELDS)] for r, row in enumerate(indicators, 1)]
     if not findings:
-        return FormRows(form_row, indicator_rows, [], {}, lead=3)
+        return FormRows(form_row, indicator_rows, [], {}, lead=3, form_shape=form_shape)
     finding_rows = []
     for f in findings:
         path = f.get("path") or ""
         row_name = _row_name(indicators, path)
         finding_rows.append([source, index, name, label_of(path, row_name) if path else "", path, f.get("severity"),
                              f.get("code"), f.get("message"), _cell_text(f.get("expected")), _cell_text(f.get("found"))])
-    return FormRows(form_row, indicator_rows, finding_rows, findings_by_path(form), lead=3)
+    return FormRows(form_row, indicator_rows, finding_rows, findings_by_path(form), lead=3, form_shape=form_shape)
 
 
 def _row_name(indicators: list[dict[str, Any]], path: str) -> str | None:
