@@ -62,7 +62,7 @@ class ColumnMap:
         a 自评表 both score columns."""
         standard = STANDARD_ROLES[form_type]
         names = self.names
-        if any(role not in standard for role in names) or len(set(names)) != len(names):
+        if not set(names).issubset(standard) or len(set(names)) != len(names):
             return False
         if [r for r in standard if r in names] != list(names):
             return False
