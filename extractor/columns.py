@@ -50,7 +50,7 @@ class ColumnMap:
         """How far a row's cells sit left of the head's columns (OCR dropped or doubled leading
         empty cells): the shift under which the cells best fit their columns' roles (numbers in
         分值/得分, a sign in 指标性质, words in 三级指标), unshifted or right-aligned on a tie."""
-        right = self.width - len(line.raw.split("\t"))
+        right = self.width - (line.raw.count("\t") + 1)
         candidates = [0, right, *range(-_MAX_SHIFT, _MAX_SHIFT + 1)]
         return max(candidates, key=lambda shift: (self._fit(cells, shift), shift == right, shift == 0))
 
@@ -62,7 +62,7 @@ class ColumnMap:
         a 自评表 both score columns."""
         standard = STANDARD_ROLES[form_type]
         names = self.names
-        if any(role not in standard for role in names) or len(set(names)) != len(names):
+        if not set(names).issubset(standard) or len(set(names)) != len(names):
             return False
         if [r for r in standard if r in names] != list(names):
             return False
@@ -125,11 +125,11 @@ def read_column_map(head: Line | None, below: Sequence[Line], spec: FormSpec) ->
     if head is None:
         return None
     by_col = dict(_roles(head, spec))
-    width = len(head.raw.split("\t"))
+    width = head.raw.count("\t") + 1
     sub_head = bool(below) and _is_sub_head(below[0], spec)
     if sub_head:
         by_col.update(_aligned_sub_head(by_col, _roles(below[0], spec)))
-        width = max(width, len(below[0].raw.split("\t")))
+        width = max(width, below[0].raw.count("\t") + 1)
     if len(by_col) < 3:
         return None
     if "target" not in by_col.values():

@@ -72,7 +72,7 @@ _ANNOTATION = re.compile(r"[(（][^()（）]{1,8}[)）]$")   # 实施单位(盖�
 # Label → role memos, one per table and kind (id(table) for match_role, ~id(table) for exact lookups),
 # emptied per document by the benchmarks: tables live as long as their spec.
 _MATCHES: dict[int, dict[str, str | None]] = {}
-_MEMO_MAX = 1 << 16
+_MEMO_MAX = 1 << 12      # per table and kind: all of them together hold about as many texts as one memo did
 
 
 def any_of(words: Iterable[str]) -> Callable[[str], re.Match | None]:

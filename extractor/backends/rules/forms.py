@@ -163,17 +163,19 @@ def _row_paths(index: int) -> tuple[str, ...]:
 
 
 def _record(prov: Provenance, index: int, draft: RowDraft) -> None:
-    """The row's cells under their paths: its text fields, its scores, its level labels."""
+    """The row's cells under their paths: its text fields, its scores, its level labels (a row is
+    recorded once, so each of its paths is new: its spans are put in at once)."""
     name, target, actual, note, weight, score, labels = _row_paths(index)
+    spans = prov.cells
     for path, cells in ((name, draft.name), (target, draft.target), (actual, draft.actual), (note, draft.note)):
         if cells:
-            prov.extend(path, cells)
+            spans[path] = [(c.start, c.end) for c in cells]
     if draft.weight is not None:
-        prov.add(weight, draft.weight)
+        spans[weight] = [(draft.weight.start, draft.weight.end)]
     if draft.score is not None:
-        prov.add(score, draft.score)
+        spans[score] = [(draft.score.start, draft.score.end)]
     if draft.label_cells:
-        prov.extend(labels, draft.label_cells)
+        spans[labels] = [(c.start, c.end) for c in draft.label_cells]
 
 
 def parse_target_declaration(block: FormBlock, spec: FormSpec | None = None,

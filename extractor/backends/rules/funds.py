@@ -53,6 +53,8 @@ def read_self_evaluation_funds(lines: Sequence[Line], prov: Provenance, spec: Fo
             if row and row not in funds and (values := _values(cells[i + 1:])):
                 funds[row] = _fund_row(row, values, columns, prov)
                 break
+        if len(funds) == len(spec.fund_rows):     # every row found: the lines below add none
+            break
     return funds
 
 
@@ -101,6 +103,7 @@ def read_declaration_funds(lines: Sequence[Line], prov: Provenance, spec: FormSp
     :func:`~extractor.backends.rules.header.labels_of` the lines, when the caller has them."""
     labels = labels_of(lines) if labels is None else labels
     known = known_roles(spec.fund_amounts).get
+    every = len({*spec.fund_amounts, "other", "project_other"})    # 其他资金 read as either
     funds: dict[str, Decimal | None] = {}
     right_col: int | None = None
     for line, line_labels in zip(lines, labels):
@@ -123,4 +126,6 @@ def read_declaration_funds(lines: Sequence[Line], prov: Provenance, spec: FormSp
             funds[field] = number
             if number is not None and value is not None:
                 prov.add(f"funds.{field}", value)
+        if len(funds) == every:     # every amount found: the lines below add none
+            break
     return funds

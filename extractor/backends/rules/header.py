@@ -65,6 +65,8 @@ def read_labelled_values(lines: Sequence[Line], prov: Provenance, spec: FormSpec
             found[field] = value.text if value else None
             if value:
                 prov.add(field, value)
+        if len(found) == len(spec.header):     # every field found: the lines below add none
+            break
     return found
 
 

@@ -240,7 +240,7 @@ def _printed_levels(labels: list[Label]) -> tuple[str | None, str | None]:
 
 
 def _is_satisfaction(l1: str | None, l2: str | None) -> bool:
-    return l1 == SATISFACTION_L1 or parent_of(l2) == SATISFACTION_L1
+    return l1 == SATISFACTION_L1 or (l2 is not None and parent_of(l2) == SATISFACTION_L1)
 
 
 def _later_satisfaction_row(drafts: list[RowDraft], i: int) -> bool:
