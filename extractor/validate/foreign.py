@@ -14,7 +14,6 @@ mostly another script), never when it carries the form's own labels as a flatten
 from __future__ import annotations
 
 import re
-import string
 from typing import Any, Sequence
 
 from extractor.layout import Line
@@ -48,16 +47,21 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _LATIN = re.compile(r"[A-Za-z]")
 # What a match of each group holds: the field branches a _FIELD word and an _EDIT word (each
 # _EDIT word ends in one of _EDIT_ENDS); the phrases one of _PHRASE_PARTS (忽略 无视 不要理会
-# 请勿理会, 提示词 系统提示, 语言模型, 人工智能助手, 你是一); the English ones two letters in a row
-# (IGNORECASE also folds İ ı ſ K onto ASCII letters). A group is searched only in a line that
-# holds what it needs: the regexes are slow on long text.
+# 请勿理会, 提示词 系统提示, 语言模型, 人工智能助手, 你是一); the English ones one of their words
+# (ai, json, ignore …, use) inside a run of letters, as IGNORECASE reads them (it also reads
+# İ ı as i, ſ as s, K as k). A group is searched only in a line that holds what it needs: the
+# regexes are slow on long text.
 _PHRASE_PARTS = ("忽略", "无视", "理会", "提示", "模型", "助手", "你是一")
 _EDIT_ENDS = tuple(sorted({word[-2:] for word in _EDIT.strip("()").split("|")}))
 _PHRASE_HINT = re.compile("|".join(_PHRASE_PARTS))
 _EDIT_HINT = re.compile("|".join(_EDIT_ENDS))
 _FIELD_HINT = re.compile(_FIELD)
+_CHINESE_HINT = re.compile("|".join(_PHRASE_PARTS + _EDIT_ENDS))     # either group's: one pass for the common none
 _FOLDED_LETTERS = "\u0130\u0131\u017f\u212a"
-_INSTRUCTION_LETTERS = re.compile("[" + string.ascii_letters + _FOLDED_LETTERS + "]{2}")
+_LATIN_WORDS = ("ai", "json", "ignore", "disregard", "instruction", "prompt", "assistant", "set", "change", "make",
+                "output", "report", "fill", "write", "use")
+_LATIN_RUN = re.compile("[A-Za-z" + _FOLDED_LETTERS + "]{2,}")
+_AS_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 _EDIT_INSTRUCTION = re.compile(_EDIT_BRANCHES, re.IGNORECASE)
 _PHRASE_INSTRUCTION = re.compile(_PHRASE_BRANCHES, re.IGNORECASE)
 _LATIN_INSTRUCTION = re.compile(_LATIN_BRANCHES, re.IGNORECASE)
@@ -99,11 +103,22 @@ def _reason(line: Line, lettered: bool) -> str | None:
 def _is_instruction(text: str, lettered: bool = True) -> bool:
     """Whether ``_INSTRUCTION`` matches ``text``: each group of its branches searched only where
     the text holds what the group needs (``lettered`` False: the text holds no letter)."""
-    if lettered and _INSTRUCTION_LETTERS.search(text) and _LATIN_INSTRUCTION.search(text):
+    if lettered and _has_latin_word(text) and _LATIN_INSTRUCTION.search(text):
         return True
+    if not _CHINESE_HINT.search(text):
+        return False
     if _PHRASE_HINT.search(text) and _PHRASE_INSTRUCTION.search(text):
         return True
     return bool(_EDIT_HINT.search(text) and _FIELD_HINT.search(text) and _EDIT_INSTRUCTION.search(text))
+
+
+def _has_latin_word(text: str) -> bool:
+    """Whether a run of letters of ``text`` holds one of ``_LATIN_WORDS``, case and İ ı ſ K folded."""
+    for run in _LATIN_RUN.findall(text):
+        folded = run.translate(_AS_ASCII).lower()
+        if any(word in folded for word in _LATIN_WORDS):
+            return True
+    return False
 
 
 def _script_reason(text: str) -> str | None:

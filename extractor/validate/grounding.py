@@ -220,16 +220,17 @@ def ground_form(form_data: dict[str, Any] | Sequence[tuple[str, Any]], source: S
                                            "the source cell the value was read from does not print it",
                                            found=_plain(value), source_span=tuple(spans[0])))
         if type(value) is str and not path.endswith(_DATE_FIELDS):
-            where = region_of(path)
-            match = found.get((where, value))
+            where = "table" if path.startswith("indicators") else region_of(path)     # region_of, the common case first
+            again = (where, value)
+            match = found.get(again)
             if match is None:       # the common case of the search, inline: a cell of the region that prints it
                 match = _place(where, source, regions).cell_match(value)
                 if match is None:
                     match = _search(path, value, source, result, regions)
                     if match is not None and match.status != "split":
-                        found[(where, value)] = match
+                        found[again] = match
                     continue
-                found[(where, value)] = match
+                found[again] = match
             spans_out[path] = list(match.spans)
             alignment[path] = match.status
         else:

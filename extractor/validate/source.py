@@ -14,7 +14,7 @@ from itertools import accumulate, chain, compress, repeat
 from operator import attrgetter, contains, not_
 from typing import NamedTuple, Sequence
 from decimal import Decimal
-from functools import cache, cached_property
+from functools import cache
 
 from extractor.layout import Cell, Line, split_lines
 from extractor.normalize import blank_tags, key, parse_number
@@ -67,6 +67,22 @@ def folds_one_to_one(text: str) -> bool:
     return _not_one_to_one().search(text) is None
 
 
+class _once:
+    """``functools.cached_property`` without its lock (Python 3.11 takes one on every first read,
+    which costs more than most of these take to build): computed on the first read, then the
+    instance's own attribute."""
+
+    def __init__(self, build):
+        self.build, self.name = build, build.__name__
+        self.__doc__ = build.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.build(instance)
+        return value
+
+
 class Match(NamedTuple):
     """Where a value is printed (a named tuple: one is made for every value of every form)."""
 
@@ -103,17 +119,17 @@ class SourceText:
         self._found: dict[str, Match] = {}
         self._splits: dict[str, tuple[Match | None, int]] = {}   # a split search's answer and its steps
 
-    @cached_property
+    @_once
     def cells(self) -> list[Cell]:
         """Every cell of the lines, in reading order (built on the first search, not before)."""
         return list(chain.from_iterable([l.cells for l in self.lines]))
 
-    @cached_property
+    @_once
     def keys(self) -> list[str]:
         """Each cell's key, in reading order."""
         return list(map(_KEY_OF, self.cells))
 
-    @cached_property
+    @_once
     def first_by_key(self) -> dict[str, Cell]:
         """Each key's first cell in reading order (a dict built from the last cell to the first,
         so that the first one of a key is the one kept)."""
@@ -127,7 +143,7 @@ class SourceText:
     def end(self) -> int:
         return self.lines[-1].start + len(self.lines[-1].raw) if self.lines else 0
 
-    @cached_property
+    @_once
     def _normalized(self) -> tuple[str, list[int]]:
         """The form's text as comparison keys, with the document offset of every key character."""
         start = self.start
@@ -138,7 +154,7 @@ class SourceText:
         kept = list(map(not_, map(str.isspace, folded)))    # what \S keeps (both are Py_UNICODE_ISSPACE)
         return "".join(compress(folded, kept)), list(compress(range(start, start + len(folded)), kept))
 
-    @cached_property
+    @_once
     def _keys_text(self) -> str | None:
         """The text of ``_normalized`` without folding it, when it is the cells' keys back to back:
         the lines are the whole span (none between them left out), it prints no tag, and NFKC maps
@@ -159,7 +175,7 @@ class SourceText:
         printed = self.document[cell.start:cell.end]
         return cell.start + [p for p, ch in enumerate(printed) if not ch.isspace()][i - edges[at]]
 
-    @cached_property
+    @_once
     def _key_edges(self) -> list[int]:
         """Where each cell's key starts in ``_keys_text``."""
         return list(accumulate(map(len, self.keys), initial=0))
@@ -174,7 +190,7 @@ class SourceText:
                     offsets.append(self.start + i)
         return "".join(chars), offsets
 
-    @cached_property
+    @_once
     def _number_tokens(self) -> list[tuple[Decimal, int, int, str]]:
         tokens = []
         text = unicodedata.normalize("NFKC", self.document[self.start:self.end])
@@ -289,7 +305,7 @@ class SourceText:
         _, path = min(ends, key=lambda state: (len(state[1]), state[0]))
         return Match("split", tuple((self.cells[i].start, self.cells[i].end) for i in path))
 
-    @cached_property
+    @_once
     def _cells_by_key(self) -> dict[str, list[int]]:
         positions: dict[str, list[int]] = {}
         get = positions.get
@@ -302,11 +318,11 @@ class SourceText:
         positions.pop("", None)
         return positions
 
-    @cached_property
+    @_once
     def _key_lengths(self) -> list[int]:
         return sorted(set(map(len, self._cells_by_key)))
 
-    @cached_property
+    @_once
     def _numbers_by_value(self) -> dict[Decimal, tuple[Decimal, int, int, str]]:
         """The first number token of each value, indexed once (a lookup is then O(1))."""
         index: dict[Decimal, tuple[Decimal, int, int, str]] = {}
