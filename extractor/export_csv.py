@@ -38,41 +38,59 @@ def _lines(rows: Iterable[list[Any]]) -> str:
 _NONE, _MISSING = type(None), object()
 
 
-def _plain(text: str, printable: bool) -> bool:
-    """No field of the text needs quoting: none holds what the csv module quotes (``,"\\r\\n``) or
-    refuses (NUL); ``printable``: the text is (so it holds no line break and no NUL)."""
-    if "," in text or '"' in text:
-        return False
-    return printable or not ("\n" in text or "\r" in text or "\x00" in text)
+PLAIN, QUOTE, MODULE = 0, 1, 2     # rows' strings: none to quote, some to quote, a line break or NUL (the csv module)
+
+
+def _need(text: str, printable: bool) -> int:
+    """What rows whose strings are joined in ``text`` need: :data:`PLAIN` (no string holds what the
+    csv module quotes: ``,"\\r\\n``), :data:`QUOTE` (some hold ``,`` or ``"``) or :data:`MODULE` (a line
+    break or NUL: the csv module itself); ``printable``: the text is (so it holds neither)."""
+    if not printable and ("\n" in text or "\r" in text or "\x00" in text):
+        return MODULE
+    return QUOTE if "," in text or '"' in text else PLAIN
+
+
+def _quoted(row: list[Any], strings_at: tuple[int, ...]) -> list[Any]:
+    """The row with each of its strings (at ``strings_at``) that holds a ``,`` or ``"`` quoted as the
+    csv module quotes it (a string with no line break: :data:`QUOTE`)."""
+    quote = [at for at in strings_at if "," in row[at] or '"' in row[at]]
+    if not quote:
+        return row
+    row = list(row)
+    for at in quote:
+        row[at] = '"' + row[at].replace('"', '""') + '"'
+    return row
 
 
 class LineFormat:
     """CSV lines of one table, as the csv module writes them (``csv.writer``, its default dialect):
-    rows whose strings need no quoting go through a template made once per row shape; any other
-    rows through the csv module."""
+    rows go through a template made once per row shape, the strings that need it quoted first;
+    rows with a line break or NUL in a string, or a value of a type the templates do not write,
+    through the csv module."""
 
     def __init__(self) -> None:
-        self._templates: dict[tuple[type, ...], Callable[[list[Any]], str] | None] = {}
+        self._templates: dict[tuple[type, ...], tuple[Callable[[list[Any]], str], tuple[int, ...]] | None] = {}
 
-    def lines(self, rows: list[list[Any]], plain: bool, shapes: Iterable[tuple[type, ...]] | None = None) -> str:
-        """The rows' lines; ``plain``: no string in them needs quoting; ``shapes``: each row's
-        ``tuple(map(type, row))``, where the caller has them."""
-        if plain:
-            out = []
-            for row, shape in zip(rows, shapes or (tuple(map(type, row)) for row in rows)):
-                render = self._templates.get(shape, _MISSING)
-                if render is _MISSING:
-                    render = self._template(shape)
-                if render is None:
-                    break
-                out.append(render(row))
-            else:
-                return "".join(out)
-        return _lines(rows)
+    def lines(self, rows: list[list[Any]], need: int, shapes: Iterable[tuple[type, ...]] | None = None) -> str:
+        """The rows' lines; ``need``: what their strings need (:func:`_need`); ``shapes``: each
+        row's ``tuple(map(type, row))``, where the caller has them."""
+        if need == MODULE:
+            return _lines(rows)
+        out = []
+        for row, shape in zip(rows, shapes or (tuple(map(type, row)) for row in rows)):
+            template = self._templates.get(shape, _MISSING)
+            if template is _MISSING:
+                template = self._template(shape)
+            if template is None:
+                return _lines(rows)
+            render, strings_at = template
+            out.append(render(_quoted(row, strings_at) if need == QUOTE else row))
+        return "".join(out)
 
-    def _template(self, shape: tuple[type, ...]) -> Callable[[list[Any]], str] | None:
+    def _template(self, shape: tuple[type, ...]) -> tuple[Callable[[list[Any]], str], tuple[int, ...]] | None:
         """An f-string made once per shape (only the fields' places go into its source): str and int
-        as ``str()``, float as ``repr()``, None empty, as the csv module writes them; None for other types."""
+        as ``str()``, float as ``repr()``, None empty, as the csv module writes them; with the places
+        of the strings. None for other types."""
         fields: list[str] | None = []
         for i, kind in enumerate(shape):
             if kind is str or kind is int:
@@ -84,12 +102,13 @@ class LineFormat:
             else:
                 fields = None
                 break
-        render = None
+        template = None
         if fields is not None and len(fields) > 1:
             render = eval("lambda v: f'" + ",".join(fields) + "\\r\\n'")     # noqa: S307 (field places only)
+            template = (render, tuple(i for i, kind in enumerate(shape) if kind is str))
         if len(self._templates) < 4096:
-            self._templates[shape] = render
-        return render
+            self._templates[shape] = template
+        return template
 
 
 FORMS, INDICATORS, FINDINGS = LineFormat(), LineFormat(), LineFormat()
@@ -100,11 +119,11 @@ def render(forms: list[FormRows]) -> CsvPart:
     form_lines, indicator_lines, finding_lines = [], [], []
     for rows in forms:
         form_shape, indicator_shapes, finding_shapes = rows.shapes
-        form_lines.append(FORMS.lines([rows.form], _plain(rows.form_text, rows.form_printable), (form_shape,)))
-        plain = _plain(rows.row_text, rows.row_printable)
-        indicator_lines.append(INDICATORS.lines(rows.indicators, plain, indicator_shapes))
+        form_lines.append(FORMS.lines([rows.form], _need(rows.form_text, rows.form_printable), (form_shape,)))
+        need = _need(rows.row_text, rows.row_printable)
+        indicator_lines.append(INDICATORS.lines(rows.indicators, need, indicator_shapes))
         if rows.findings:
-            finding_lines.append(FINDINGS.lines(rows.findings, plain, finding_shapes))
+            finding_lines.append(FINDINGS.lines(rows.findings, need, finding_shapes))
     return CsvPart("".join(form_lines).encode(), "".join(indicator_lines).encode(), "".join(finding_lines).encode(),
                    len(forms))
 

@@ -203,22 +203,25 @@ def test_cells_with_findings_are_filled_and_commented_empty_or_not(tmp_path):
 
 
 def test_csv_lines_are_the_csv_modules_whatever_the_values():
-    """Rows with nothing to quote go through per-shape templates; they must read as the csv module writes."""
+    """Rows go through per-shape templates, their strings quoted where they hold , or " (with a line
+    break, the csv module itself): they must read as the csv module writes them."""
     import io
 
     from extractor.export_csv import render
     from extractor.export_tables import form_rows
 
-    quoted = {**AWKWARD, "implementing_unit": 'a, "b"\r\nc', "project_name": "名称"}
+    broken = {**AWKWARD, "implementing_unit": 'a, "b"\r\nc', "project_name": "名称"}
+    quoted = {**AWKWARD, "implementing_unit": 'a, "b" c', "project_name": "名称,甲", "grade": '"优"', "goal_expected": "x"}
     plain = {**AWKWARD, "implementing_unit": "单位", "project_name": "名称", "grade": "优", "total_score": 1e-07}
-    forms = [form_rows(name, i, form) for i, (name, form) in enumerate((("a.txt", AWKWARD), ("b.txt", quoted), ("c.txt", plain)))]
+    forms = [form_rows(name, i, form) for i, (name, form) in
+             enumerate((("a.txt", AWKWARD), ("b.txt", broken), ("c.txt", quoted), ("d,e.txt", plain)))]
     expected = []
     for table in ([f.form for f in forms], [r for f in forms for r in f.indicators]):
         text = io.StringIO()
         csv.writer(text).writerows(table)
         expected.append(text.getvalue().encode())
     part = render(forms)
-    assert [part.forms, part.indicators] == expected and part.count == 3
+    assert [part.forms, part.indicators] == expected and part.count == 4
 
 
 def test_a_styled_row_with_an_empty_marked_cell_is_the_cell_by_cell_row():
