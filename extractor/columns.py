@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Sequence
 
-from extractor.framework import resolve_label
+from extractor.framework import resolve_key
 from extractor.layout import Cell, Line
 from extractor.normalize import parse_number
-from extractor.spec import FormSpec, mentions_label
+from extractor.spec import UNSEEN, FormSpec, known_roles, mentions_label
 from extractor.textconv import simplified
 
 STANDARD_ROLES = {
@@ -92,10 +92,14 @@ def _role_fit(role: str | None, cell: Cell) -> int:
 
 
 def _roles(line: Line, spec: FormSpec) -> list[tuple[int, str]]:
+    """(column, role) of each cell that names a column and is no level label itself."""
+    known = known_roles(spec.indicator_columns).get
     roles = []
     for cell in line.cells:
-        role = spec.indicator_role(cell.text)
-        if role is not None and resolve_label(cell.text) is None:
+        role = known(cell.text, UNSEEN)
+        if role is UNSEEN:
+            role = spec.indicator_role(cell.text)
+        if role is not None and resolve_key(cell.key) is None:      # resolve_label of its text
             roles.append((cell.col, role))
     return roles
 

@@ -17,7 +17,9 @@ _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
 DATE = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})")
 _WS = re.compile(r"\s+")
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
-_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])[ \u3000]+(?=[{_CJK}])")
+# Spaces between two Chinese characters: a run starting right after one and ending right before one.
+# The pattern opens with a space (not with the look behind) so that a search skips to the next space.
+_SPACE_BETWEEN_CJK = re.compile(rf"[ \u3000](?<=[{_CJK}][ \u3000])[ \u3000]*(?=[{_CJK}])")
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 PLACEHOLDERS = frozenset({"-", "—", "－", "–", "―", "——", "--", "一", "/", "／", "‐", "‑", "−"})
 

@@ -20,6 +20,8 @@ _TAIL = load_spec("self_evaluation").tail
 
 
 _NAMES_HEAD = any_of(_NAME_HEADS)
+# a character every such label prints (指): a line without it names no 三级指标 column (one quick test)
+_NAME_HEAD_CHAR = min(set.intersection(*map(set, _NAME_HEADS)), default="")
 
 
 def is_table_head(line: Line) -> bool:
@@ -28,7 +30,7 @@ def is_table_head(line: Line) -> bool:
     if "三级指标" in keys or ("一级指标" in keys and "二级指标" in keys):
         return True
     cells = line.cells
-    if len(cells) >= 2 and _NAMES_HEAD(keys):
+    if len(cells) >= 2 and _NAME_HEAD_CHAR in keys and _NAMES_HEAD(keys):
         return True
     # a sub-head row whose head row OCR lost (指标性质 | 指标值 | 度量单位): its cells name columns, so
     # the line prints a column label (one search rules out most rows)

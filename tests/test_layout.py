@@ -59,3 +59,18 @@ def test_nfkc_is_unicodedatas_nfkc_on_any_mix_of_full_width_punctuation_and_othe
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert nfkc(text) == unicodedata.normalize("NFKC", text), ascii(text)
+
+
+def test_spaces_between_chinese_characters_close_up_as_the_look_behind_pattern_closed_them():
+    """normalize's pattern opens with the space (a search skips to it); it removes what
+    ``(?<=[CJK])[ \u3000]+(?=[CJK])`` removes, ideographic spaces (themselves in the CJK range) included."""
+    import re
+
+    from extractor.normalize import _CJK, _SPACE_BETWEEN_CJK
+
+    plain = re.compile(rf"(?<=[{_CJK}])[ \u3000]+(?=[{_CJK}])")
+    alphabet = ["中", "文", " ", "\u3000", "a", "1", "（", "，", "\u302a", "ｶ", "。"]
+    rng = random.Random(13)
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert _SPACE_BETWEEN_CJK.sub("", text) == plain.sub("", text), ascii(text)
