@@ -51,7 +51,6 @@ _KEY_OF = attrgetter("key")
 # A character every level name holds that no other character folds to (NFKC): a value whose key
 # holds a level name prints it.
 _LABEL_MARK = "标"
-assert all(_LABEL_MARK in name for name in _LEVEL_NAMES)
 _POINTS_INSIDE = re.compile(r"[(（]\s*\d+(?:\.\d+)?\s*分\s*[)）]")
 _SIGN_ONLY = re.compile(r"^[=≥≤<>≧≦＝＞＜%％]+$")
 _UNIT_ONLY = re.compile(r"^[(（][^()（）\d]{1,12}[)）]$|^[%％]$|^[^\d\s]{1,3}$")
