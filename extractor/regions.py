@@ -27,6 +27,8 @@ _NAME_HEAD_CHAR = min(set.intersection(*map(set, _NAME_HEADS)), default="")
 def is_table_head(line: Line) -> bool:
     """The indicator table's head row: it names the 三级指标 column (or its synonyms), or both levels."""
     keys = simplified(line.key)
+    if keys.isascii() and _HEAD_LABELS_NON_ASCII:     # a number row, say: it prints none of the labels below
+        return False
     if "三级指标" in keys or ("一级指标" in keys and "二级指标" in keys):
         return True
     cells = line.cells
@@ -44,6 +46,7 @@ _ANY_COLUMN = {role: tuple(label for spec in all_specs() for label in spec.indic
 
 
 _MENTIONS_COLUMN = label_search(_ANY_COLUMN)
+_HEAD_LABELS_NON_ASCII = not any(label.isascii() for labels in _ANY_COLUMN.values() for label in labels)
 
 
 def _names_indicator_column(text: str) -> bool:

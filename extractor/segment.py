@@ -68,6 +68,7 @@ def is_project_name_row(line: Line) -> bool:
     return label in _PROJECT_NAME_LABELS or (not label.isascii() and simplified(label) in _PROJECT_NAME_LABELS)
 _TITLES = tuple((spec.form_type, any_of(spec.titles)) for spec in _SPECS)
 _ANY_TITLE = any_of(t for spec in _SPECS for t in spec.titles)
+_TITLES_NON_ASCII = not any(t.isascii() for spec in _SPECS for t in spec.titles)
 
 
 def title_type(line: Line) -> str | None:
@@ -77,6 +78,8 @@ def title_type(line: Line) -> str | None:
     """
     joined = line.key
     if not joined or len(joined) > _TITLE_MAX:
+        return None
+    if joined.isascii() and _TITLES_NON_ASCII:     # a number row, say: no title
         return None
     text = simplified(joined)
     if "《" in text:
