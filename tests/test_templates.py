@@ -97,6 +97,21 @@ def test_a_number_names_no_role_and_a_label_is_found_by_its_table_after_one():
     assert spec.fund_row("年度资金总额:") == "total" and spec.header_field("项目名称：") == "project_name"
 
 
+def test_what_a_reader_finds_in_the_documents_memo_is_what_match_role_says():
+    """Readers of many cells look a text up in spec.known_roles first, and ask match_role on UNSEEN."""
+    from extractor import spec as specs
+    from extractor.spec import UNSEEN, known_roles, match_role
+
+    se = load_spec("self_evaluation")
+    specs._MATCHES.clear()
+    texts = ["年度资金总额:", "其中：当年财政拨款", "31.15", "中共上海市松江区委社会工作部", "全年预算数（A）", "合计"]
+    assert all(known_roles(se.fund_rows).get(t, UNSEEN) is UNSEEN for t in texts)
+    said = {t: match_role(se.fund_rows, t) for t in texts}
+    assert {t: known_roles(se.fund_rows)[t] for t in texts} == said
+    assert said["年度资金总额:"] == "total" and said["31.15"] is None
+    assert se.header_field("项目名称") == known_roles(se.header, exact_only=True)["项目名称"] == "project_name"
+
+
 def test_the_printed_labels_table_agrees_with_the_specs():
     se, td = load_spec("self_evaluation"), load_spec("target_declaration")
     for field, label in labels.HEADER_LABELS.items():
