@@ -52,7 +52,7 @@ def _fund_rates(form: SelfEvaluationForm) -> Iterable[Finding]:
             expected = two_decimal_candidates(exact)
             if exact > 100:             # min(exact, 100) is exact itself otherwise
                 expected |= two_decimal_candidates(Decimal(100))
-        if expected and not any(_close(row.execution_rate, e) for e in expected):
+        if expected and all(abs(row.execution_rate - e) > TOLERANCE for e in expected):
             yield Finding("rate_mismatch", "error", f"funds.{name}.execution_rate",
                           "执行率 is not 全年执行数 / 全年预算数 × 100 (truncated or rounded)",
                           expected=min(expected), found=row.execution_rate,
@@ -66,7 +66,7 @@ def _fund_score(form: SelfEvaluationForm) -> Iterable[Finding]:
         return
     exact = min(row.execution_rate, Decimal(100)) / 100 * row.weight
     expected = two_decimal_candidates(exact)
-    if not any(_close(row.score, e) for e in expected):
+    if all(abs(row.score - e) > TOLERANCE for e in expected):
         yield Finding("fund_score_mismatch", "error", "funds.total.score",
                       "资金得分 is not min(执行率, 100)/100 × 分数", expected=min(expected), found=row.score,
                       identity=f"资金得分 {row.score} ≠ min(执行率 {row.execution_rate}, 100)/100 × 分数 {row.weight} "

@@ -287,6 +287,8 @@ def _unexpected_columns(form: AnyForm, source: SourceText, regions: FormRegions 
 def _role_mismatches(form: AnyForm) -> Iterable[Finding]:
     for i, row in enumerate(form.indicators):
         name = key(row.name)
+        if name.isalpha():
+            continue            # letters only (as Chinese is): no digit, no sign
         if name and (parse_number(name) is not None or _SIGN_ONLY.match(name)):
             yield Finding("role_mismatch", "error", f"indicators[{i}].name",
                           "a number or a sign read as a 三级指标 name", found=row.name)
