@@ -235,3 +235,25 @@ def test_a_split_search_asked_again_draws_the_same_steps_and_is_cut_where_it_wou
     fresh.split_steps = cut.split_steps
     assert cut._find_split("社会效益指标") is None is fresh._find_split("社会效益指标")
     assert cut.search_cut == fresh.search_cut == {"社会效益指标"}
+
+
+def _begins_and_ends_with_other_keys(value: str, keys: set[str]) -> bool:
+    """The long way round: a proper prefix and a proper suffix of the value, each a key."""
+    return (any(value[:n] in keys for n in range(len(value)))
+            and any(value[len(value) - n:] in keys for n in range(len(value))))
+
+
+def test_values_that_may_be_joined_cells_are_those_with_a_proper_prefix_and_suffix_among_the_keys():
+    rng = random.Random(11)
+    for trial in range(3000):
+        alphabet = "ab效益" if trial % 2 else "abc"
+        keys = {"".join(rng.choices(alphabet, k=rng.randint(1, 5))) for _ in range(rng.randint(1, 12))}
+        values = {"".join(rng.choices(alphabet, k=rng.randint(1, 9))): [] for _ in range(8)}
+        lines = split_lines("\t".join(sorted(keys)))
+        assert misread._possibly_joined(values, lines) == {v: h for v, h in values.items()
+                                                           if _begins_and_ends_with_other_keys(v, keys)}
+    for text, reading in readings():
+        values = misread._row_values(reading.form)
+        printed = {c.key for line in reading.block.lines for c in line.cells}
+        assert misread._possibly_joined(values, reading.block.lines) == {
+            v: h for v, h in values.items() if _begins_and_ends_with_other_keys(v, printed)}

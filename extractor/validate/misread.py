@@ -146,31 +146,16 @@ def _row_fields(row_type: type, fields: tuple[str, ...]) -> tuple[str, ...]:
 
 def _possibly_joined(values: dict[str, Any], lines: Sequence[Line]) -> dict[str, Any]:
     """The values that begin and end with another cell's key (a run's first and last cells
-    are cells of the form): only they can be a run of cells."""
+    are cells of the form): only they can be a run of cells.
+
+    A key is a proper prefix of a value when it is a prefix of the value less its last character
+    (a proper suffix likewise): one ``startswith`` over the keys, in C, not a slice and a set
+    lookup for each length a key has."""
     if not values:
         return values
-    printed = set(map(_KEY_OF, chain.from_iterable([line.cells for line in lines])))
-    lengths = sorted(set(map(len, printed)))
-    return {value: held for value, held in values.items() if _ends_in_keys(value, printed, lengths)}
-
-
-def _ends_in_keys(value: str, keys: set[str], lengths: list[int]) -> bool:
-    """Whether a proper prefix and a proper suffix of ``value`` are both among ``keys`` (whose
-    lengths are ``lengths``, ascending: only prefixes and suffixes of those lengths are tried)."""
-    size = len(value)
-    for n in lengths:
-        if n >= size:
-            return False
-        if value[:n] in keys:
-            break
-    else:
-        return False
-    for n in lengths:
-        if n >= size:
-            return False
-        if value[size - n:] in keys:
-            return True
-    return False
+    printed = tuple(set(map(_KEY_OF, chain.from_iterable([line.cells for line in lines]))))
+    return {value: held for value, held in values.items()
+            if value[:-1].startswith(printed) and value[1:].endswith(printed)}
 
 
 def _printed_rows(lines: Sequence[Line]) -> list[Sequence[Cell]]:
