@@ -8,7 +8,9 @@ from __future__ import annotations
 import random
 import sys
 import unicodedata
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import cache
+from types import SimpleNamespace
 
 import pytest
 
@@ -23,7 +25,7 @@ from extractor.layout import split_lines
 from extractor.normalize import key
 from extractor.pipeline import validate_reading
 from extractor.segment import split_forms
-from extractor.validate import SourceText, foreign, misread, source, validate_form
+from extractor.validate import SourceText, arithmetic, foreign, misread, source, validate_form
 from extractor.validate.grounding import form_leaves, leaves, same_key
 from schemas import parse_form
 
@@ -257,3 +259,38 @@ def test_values_that_may_be_joined_cells_are_those_with_a_proper_prefix_and_suff
         printed = {c.key for line in reading.block.lines for c in line.cells}
         assert misread._possibly_joined(values, reading.block.lines) == {
             v: h for v, h in values.items() if _begins_and_ends_with_other_keys(v, printed)}
+
+
+def _rate_findings_the_long_way(executed, budget, rate):
+    """A fund row's 执行率 checked against every expected rate (truncated and rounded, capped)."""
+    if budget == 0:
+        expected = {Decimal(0)} if executed == 0 else set()
+    else:
+        exact = executed / budget * 100
+        expected = arithmetic.two_decimal_candidates(exact)
+        if exact > 100:
+            expected |= arithmetic.two_decimal_candidates(Decimal(100))
+    return bool(expected) and all(abs(rate - e) > arithmetic.TOLERANCE for e in expected)
+
+
+def test_fund_rates_and_the_fund_score_checked_first_against_the_truncated_value_find_what_every_candidate_finds():
+    rng = random.Random(5)
+    for _ in range(4000):
+        budget = Decimal(rng.choice([0, rng.randint(1, 10 ** 6)])) / 100
+        executed = Decimal(rng.randint(0, 12 * 10 ** 5)) / 100
+        exact = executed / budget * 100 if budget else Decimal(0)
+        rate = rng.choice([exact.quantize(Decimal("0.01"), rounding=ROUND_DOWN), exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+                           Decimal(100), Decimal(rng.randint(0, 12000)) / 100, exact + Decimal(rng.randint(-9, 9)) / 1000])
+        row = SimpleNamespace(annual_budget=budget, executed=executed, execution_rate=rate, weight=None, score=None)
+        empty = SimpleNamespace(annual_budget=None, executed=None, execution_rate=None)
+        form = SimpleNamespace(funds=SimpleNamespace(total=row, current_year_appropriation=empty, prior_year_carryover=empty, other=empty))
+        assert bool(list(arithmetic._fund_rates(form))) == _rate_findings_the_long_way(executed, budget, rate)
+        weight = Decimal(rng.randint(1, 2000)) / 100
+        fund = min(rate, Decimal(100)) / 100 * weight
+        for score in (fund.quantize(Decimal("0.01"), rounding=ROUND_DOWN), fund.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+                      fund + Decimal(rng.randint(-9, 9)) / 1000, Decimal(rng.randint(0, 2000)) / 100):
+            row.weight, row.score = weight, score
+            expected = arithmetic.two_decimal_candidates(fund)
+            found = list(arithmetic._fund_score(form))
+            assert bool(found) == all(abs(score - e) > arithmetic.TOLERANCE for e in expected)
+            assert not found or found[0].expected == min(expected)

@@ -49,6 +49,8 @@ def _fund_rates(form: SelfEvaluationForm) -> Iterable[Finding]:
             expected = {Decimal(0)} if row.executed == 0 else set()
         else:
             exact = row.executed / row.annual_budget * 100
+            if abs(row.execution_rate - exact.quantize(CENT, rounding=ROUND_DOWN)) <= TOLERANCE:
+                continue            # the truncated rate, the usual one, is among the expected: nothing to find
             expected = two_decimal_candidates(exact)
             if exact > 100:             # min(exact, 100) is exact itself otherwise
                 expected |= two_decimal_candidates(Decimal(100))
@@ -65,6 +67,8 @@ def _fund_score(form: SelfEvaluationForm) -> Iterable[Finding]:
     if row.execution_rate is None or row.weight is None or row.score is None:
         return
     exact = min(row.execution_rate, Decimal(100)) / 100 * row.weight
+    if abs(row.score - exact.quantize(CENT, rounding=ROUND_DOWN)) <= TOLERANCE:
+        return                      # the truncated score, the usual one, is among the expected: nothing to find
     expected = two_decimal_candidates(exact)
     if all(abs(row.score - e) > TOLERANCE for e in expected):
         yield Finding("fund_score_mismatch", "error", "funds.total.score",
