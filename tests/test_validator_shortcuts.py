@@ -294,3 +294,19 @@ def test_fund_rates_and_the_fund_score_checked_first_against_the_truncated_value
             found = list(arithmetic._fund_score(form))
             assert bool(found) == all(abs(score - e) > arithmetic.TOLERANCE for e in expected)
             assert not found or found[0].expected == min(expected)
+
+
+def test_keys_looked_up_inline_are_keys_folded_whether_or_not_the_key_index_holds_them():
+    from extractor import normalize
+    from extractor.validate import structure
+    for _, reading in readings()[:60]:
+        form = reading.form
+        by_key = {}
+        for i, row in enumerate(form.indicators):
+            for field in misread._row_fields(type(row), misread._TEXT_FIELDS + ("deviation_note",)):
+                if k := normalize._key(getattr(row, field)) if getattr(row, field) else "":
+                    by_key.setdefault(k, []).append((i, field))
+        found = (misread._row_values(form), list(structure.check_hierarchy(form)), list(structure.check_duplicates(form)))
+        assert found[0] == by_key
+        normalize.key_index().clear()       # every look-up misses: key() folds each text
+        assert (misread._row_values(form), list(structure.check_hierarchy(form)), list(structure.check_duplicates(form))) == found

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 from extractor.columns import ColumnMap, read_column_map
 from extractor.framework import LEVEL1, LEVEL2, POINTS, resolve_label
 from extractor.layout import Cell, Line
-from extractor.normalize import key, parse_number
+from extractor.normalize import key, key_index, parse_number
 from extractor.regions import FormRegions, find_table_head
 from extractor.spec import load_spec
 from extractor.validate.findings import Finding
@@ -48,6 +48,7 @@ _LEVEL_PART = "指标" if all("指标" in name for name in _LEVEL_NAMES) else ""
 # A character every level name holds (a label with its points too): a line without it prints no label.
 _LEVEL_CHAR = min(set.intersection(*(set(name) for name in _LEVEL_NAMES)), default=None)
 _KEY_OF = attrgetter("key")
+_KNOWN_KEY = key_index().get     # text → its key, where key() has folded it (else None: key() folds it)
 # A character every level name holds that no other character folds to (NFKC): a value whose key
 # holds a level name prints it.
 _LABEL_MARK = "标"
@@ -126,10 +127,12 @@ def _row_values(form: AnyForm) -> dict[str, list[tuple[int, str]]]:
     if not form.indicators:
         return values
     fields = _row_fields(type(form.indicators[0]), _TEXT_FIELDS + ("deviation_note",))
+    known = _KNOWN_KEY           # key()'s own look-up, inline: a key already folded costs no call
     for i, row in enumerate(form.indicators):
         printed = row.__dict__
         for field in fields:
-            if value := key(printed[field]):
+            text = printed[field]
+            if value := (known(text) or key(text)):
                 held = values.get(value)
                 if held is None:
                     values[value] = [(i, field)]

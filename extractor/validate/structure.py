@@ -7,7 +7,7 @@ from typing import Iterable
 
 from extractor.framework import LEVEL1, allowed_parents
 from extractor.layout import Cell, Line
-from extractor.normalize import key
+from extractor.normalize import key, key_index
 from extractor.regions import FormRegions
 from extractor.rows import LabelState, find_score_anchor, is_number_cell, looks_like_value, peel_labels
 from extractor.validate.findings import Finding
@@ -15,12 +15,15 @@ from schemas import SelfEvaluationForm, TargetDeclarationForm
 
 AnyForm = SelfEvaluationForm | TargetDeclarationForm
 _LEVEL1 = frozenset(LEVEL1)
+_KNOWN_KEY = key_index().get     # text → its key, where key() has folded it (else None: key() folds it)
 
 
 def check_hierarchy(form: AnyForm) -> Iterable[Finding]:
     seen_level1: list[str] = []
+    known = _KNOWN_KEY
     for i, row in enumerate(form.indicators):
-        l1, l2 = key(row.level1), key(row.level2)
+        l1, l2 = row.level1, row.level2
+        l1, l2 = known(l1) or key(l1), known(l2) or key(l2)     # key(), its look-up inline
         if l1 and l1 not in _LEVEL1:
             yield Finding("unknown_level", "warning", f"indicators[{i}].level1", "not a 一级指标 of the framework", found=row.level1)
         parents = allowed_parents(l2) if l2 else ()
@@ -40,7 +43,8 @@ def check_hierarchy(form: AnyForm) -> Iterable[Finding]:
 
 def check_duplicates(form: AnyForm) -> Iterable[Finding]:
     rows = form.indicators
-    names = [key(row.name) for row in rows]
+    known = _KNOWN_KEY
+    names = [known(name) or key(name) for name in [row.name for row in rows]]     # key(), its look-up inline
     twice = {name for name, count in Counter(names).items() if count > 1}
     seen: dict[tuple, int] = {}
     for i, row in enumerate(rows):
