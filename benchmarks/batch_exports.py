@@ -1,31 +1,32 @@
 """Exports and memory of large batches, measured side by side in one run.
 
-    python -m benchmarks.batch_exports [--forms 10000] [--workers N]     # export cost vs extraction
+    python -m benchmarks.batch_exports [--forms 10000] [--workers N] [--rounds 2]   # export cost vs extraction
     python -m benchmarks.batch_exports --rss [--small 50] [--large 5000]  # peak RSS, small vs large batch
 
 Documents are synthetic (:mod:`eval.synthetic`, seeded, every one different, so none is a
 duplicate of another), written as text files first; the clock starts after.
 
-Export cost: the same inputs are run twice as ``formex extract -o OUT`` runs them (``Batch``,
-``--workers`` default: the cores), once with the workbook and CSV writers as sinks (``--xlsx
---csv``: run A) and once without (run B). What the exports cost, CPU time of this process and its
-workers, accounted piece by piece, each timed where it runs, in run A itself:
+Export cost: the same inputs are run as ``formex extract -o OUT`` runs them (``Batch``,
+``--workers`` default: the cores), with the workbook and CSV writers as sinks (``--xlsx --csv``:
+run A) and without (run B), ``--rounds`` times each in alternating order (A B, B A, ...), after a
+warm-up batch (:data:`WARM_UP`). The exports' share of extraction is reported both ways:
 
-- in the workers (:class:`InWorkers`): each document's export parts
+- **A less B** (``exports_over_extraction_cpu_a_vs_b``): CPU time of this process and its workers,
+  run A less run B, plus forms.jsonl (which B writes too), over run B less forms.jsonl. This is
+  what a reviewer reads as the exports' cost; on a shared machine it is noisy (each round's
+  figure is printed: they spread by hundreds of µs a form when the load changes between runs).
+- **Accounted piece by piece** in the A runs (``exports_over_extraction_cpu``), each piece timed
+  where it runs: in the workers (:class:`InWorkers`), each document's export parts
   (:func:`~extractor.export_tables.render_exports`) and its forms.jsonl lines and flagged forms
-  (from the forms the result file has serialised already); the functions are wrapped before the
-  batch forks its workers, each worker sums its own CPU time and sends it with the document's parts;
-- in the batch process: the writers' ``add`` and ``close`` and the writing of
-  forms.jsonl/flagged.jsonl;
-- passing the parts and the listing from worker to batch (pickling and unpickling): measured
-  apart, here, on run A's results (the one piece not timed where it runs).
+  (the functions are wrapped before the batch forks its workers, each worker sums its own CPU
+  time and sends it with the document's parts); in the batch process, the writers' ``add`` and
+  ``close`` and the writing of forms.jsonl/flagged.jsonl; passing the parts and the listing from
+  worker to batch (pickling and unpickling), measured apart, here, on the first A run's results.
+  Extraction is run A less all of that.
 
-Extraction is run A less all of that. The parser + validators (``extract_text``) are timed in the
-workers too, to project the ratio for a parser N times faster (N = 2, 3, 4): extraction less
-(N-1)/N of them. Timing in the workers keeps the exports and the extraction under the same load:
-measured apart, after the run, on a shared machine, they were not. As checks: run A less run B
-(which has no workbook and CSV but still lists forms.jsonl) beside the accounted workbook + CSV
-cost, which should agree within the noise of a shared machine; and the rendering and the parser
+A less B is split into the batch process and its workers. The parser + validators
+(``extract_text``) are timed in the workers too, to project both ratios for a parser N times
+faster (N = 2, 3, 4): extraction less (N-1)/N of them. As checks, the rendering and the parser are
 measured again apart, in this process, on the same documents.
 """
 

@@ -8,6 +8,7 @@ export of any size holds one document in memory.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from importlib import import_module
 from itertools import chain
@@ -212,6 +213,17 @@ def render_exports(document: dict[str, Any], kinds: Sequence[str]) -> dict[str, 
     """One document's part of each export asked for (``kinds``: keys of :data:`RENDERERS`), from
     one walk of its forms. Runs where the document was extracted (a worker): what comes back is
     text (UTF-8) in plain tuples (each part's fields in order; a named tuple costs more to pass
-    between processes), cheap to pass; the writers only number and write it, in input order."""
-    forms = list(document_rows(iter([document])))
-    return {kind: tuple(import_module(RENDERERS[kind]).render(forms)) for kind in kinds}
+    between processes), cheap to pass; the writers only number and write it, in input order.
+
+    The cycle collector is paused meanwhile: the rows make no cycle (they are freed by their counts
+    once rendered), but their many lists set off collections that walked the worker's whole young
+    generation (measured: ~8% of the rendering's instructions)."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        forms = list(document_rows(iter([document])))
+        return {kind: tuple(import_module(RENDERERS[kind]).render(forms)) for kind in kinds}
+    finally:
+        if paused:
+            gc.enable()
