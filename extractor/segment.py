@@ -127,17 +127,17 @@ def split_forms(lines: list[Line]) -> list[FormBlock]:
 
 def _texts_to_simplify(lines: list[Line]) -> set[str]:
     """What titles, table heads and label lookups read in Simplified characters: each line's key, and
-    each cell's key with and without its trailing colon (ASCII needs no conversion)."""
-    texts: set[str] = set()
-    for line in lines:
-        joined = line.key
-        if not joined.isascii():
-            texts.add(joined)
-            keys = [c.key for c in line.cells]
-            texts.update(keys)              # ASCII keys among them are left to prime, which skips them
-            if ":" in joined or "：" in joined:
-                texts.update([k.rstrip(":：") for k in keys if k[-1] in ":："])
+    each cell's key with and without its trailing colon (ASCII needs no conversion: lines whose key
+    is ASCII are left out, and ASCII keys among the rest are left to prime, which skips them)."""
+    chinese = [line for line in lines if not line.key.isascii()]
+    texts = {line.key for line in chinese}
+    keys = {c.key for line in chinese for c in line.cells}
+    texts.update(keys)
+    texts.update([k.rstrip(":：") for k in keys if k.endswith(_COLONS)])
     return texts
+
+
+_COLONS = (":", "：")
 
 
 def _anchors(lines: list[Line], titles: dict[int, str | None]) -> list[int]:
