@@ -252,13 +252,27 @@ def test_values_that_may_be_joined_cells_are_those_with_a_proper_prefix_and_suff
         keys = {"".join(rng.choices(alphabet, k=rng.randint(1, 5))) for _ in range(rng.randint(1, 12))}
         values = {"".join(rng.choices(alphabet, k=rng.randint(1, 9))): [] for _ in range(8)}
         lines = split_lines("\t".join(sorted(keys)))
-        assert misread._possibly_joined(values, lines) == {v: h for v, h in values.items()
-                                                           if _begins_and_ends_with_other_keys(v, keys)}
+        expected = {v: h for v, h in values.items() if _begins_and_ends_with_other_keys(v, keys)}
+        assert misread._possibly_joined(values, lines) == expected
+        assert {v: h for v, h in values.items()                   # the per-length look-up a large form takes
+                if misread._ends_in_keys(v, keys, sorted(set(map(len, keys))))} == expected
     for text, reading in readings():
         values = misread._row_values(reading.form)
         printed = {c.key for line in reading.block.lines for c in line.cells}
         assert misread._possibly_joined(values, reading.block.lines) == {
             v: h for v, h in values.items() if _begins_and_ends_with_other_keys(v, printed)}
+
+
+def test_a_form_with_many_keys_checks_joined_cells_by_their_lengths_not_key_by_key(monkeypatch):
+    """The scan over every key is taken only while the keys are few for their lengths: a large
+    form's values are looked up per length (the scan grew with the square of the rows)."""
+    keys = [f"{i:05d}" for i in range(2000)]           # 2,000 keys, one length
+    lines = split_lines("\t".join(keys))
+    values = {"0000100002": [], "99999": [], "000010": []}
+    calls = []
+    monkeypatch.setattr(misread, "_ends_in_keys", lambda *args: calls.append(args[0]) or True)
+    assert misread._possibly_joined(values, lines) == values
+    assert sorted(calls) == sorted(values)
 
 
 def _rate_findings_the_long_way(executed, budget, rate):

@@ -152,13 +152,44 @@ def _possibly_joined(values: dict[str, Any], lines: Sequence[Line]) -> dict[str,
     are cells of the form): only they can be a run of cells.
 
     A key is a proper prefix of a value when it is a prefix of the value less its last character
-    (a proper suffix likewise): one ``startswith`` over the keys, in C, not a slice and a set
-    lookup for each length a key has."""
+    (a proper suffix likewise). Where the keys are few for their lengths, one ``startswith`` over
+    all of them, in C; else a slice and a set look-up for each length a key has. The scan costs a
+    value the number of keys, the look-ups the number of lengths: the scan is taken only while
+    the keys are at most :data:`_SCAN_PER_LENGTH` a length, so a value's cost stays bounded by the
+    lengths however many rows the form has (a scan over every key of a 4,000-row form made the
+    check grow with the square of the rows)."""
     if not values:
         return values
-    printed = tuple(set(map(_KEY_OF, chain.from_iterable([line.cells for line in lines]))))
-    return {value: held for value, held in values.items()
-            if value[:-1].startswith(printed) and value[1:].endswith(printed)}
+    printed = set(map(_KEY_OF, chain.from_iterable([line.cells for line in lines])))
+    lengths = sorted(set(map(len, printed)))
+    if len(printed) <= _SCAN_PER_LENGTH * len(lengths):
+        keys = tuple(printed)
+        return {value: held for value, held in values.items()
+                if value[:-1].startswith(keys) and value[1:].endswith(keys)}
+    return {value: held for value, held in values.items() if _ends_in_keys(value, printed, lengths)}
+
+
+# Keys a length under which one C-level scan over the keys beats a Python look-up per length.
+_SCAN_PER_LENGTH = 32
+
+
+def _ends_in_keys(value: str, keys: set[str], lengths: list[int]) -> bool:
+    """Whether a proper prefix and a proper suffix of ``value`` are both among ``keys`` (whose
+    lengths are ``lengths``, ascending: only prefixes and suffixes of those lengths are tried)."""
+    size = len(value)
+    for n in lengths:
+        if n >= size:
+            return False
+        if value[:n] in keys:
+            break
+    else:
+        return False
+    for n in lengths:
+        if n >= size:
+            return False
+        if value[size - n:] in keys:
+            return True
+    return False
 
 
 def _printed_rows(lines: Sequence[Line]) -> list[Sequence[Cell]]:
