@@ -136,11 +136,11 @@ def split_forms(lines: list[Line]) -> list[FormBlock]:
 def _texts_to_simplify(lines: list[Line]) -> set[str]:
     """What titles, table heads and label lookups read in Simplified characters: each line's key, and
     each cell's key with and without its trailing colon (ASCII needs no conversion: lines whose key
-    is ASCII are left out, and ASCII keys among the rest are left to prime, which skips them)."""
+    is ASCII are left out, and so are ASCII cell keys)."""
     chinese = [line for line in lines if not line.key.isascii()]
     texts = {line.key for line in chinese}
-    keys = {c.key for line in chinese for c in line.cells}
-    texts.update(keys)
+    keys = {k for line in chinese for c in line.cells if not (k := c.key).isascii()}
+    texts |= keys
     texts.update([k.rstrip(":：") for k in keys if k.endswith(_COLONS)])
     return texts
 
