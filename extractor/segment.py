@@ -69,6 +69,9 @@ def is_project_name_row(line: Line) -> bool:
 _TITLES = tuple((spec.form_type, any_of(spec.titles)) for spec in _SPECS)
 _ANY_TITLE = any_of(t for spec in _SPECS for t in spec.titles)
 _TITLES_NON_ASCII = not any(t.isascii() for spec in _SPECS for t in spec.titles)
+# the last characters of the titles (表, 报): a text holds a title only if it holds one of them (a
+# character test at C speed rules out most lines before the title search runs)
+_TITLE_ENDS = tuple(sorted({t[-1] for spec in _SPECS for t in spec.titles}))
 
 
 def title_type(line: Line) -> str | None:
@@ -82,6 +85,11 @@ def title_type(line: Line) -> str | None:
     if joined.isascii() and _TITLES_NON_ASCII:     # a number row, say: no title
         return None
     text = simplified(joined)
+    for end in _TITLE_ENDS:
+        if end in text:
+            break
+    else:
+        return None                     # no title ends in it: the search below would find none
     if "《" in text:
         text = _QUOTED.sub("", text)
     if _ANY_TITLE(text) is None:        # most lines name no form: one search says so
@@ -128,11 +136,11 @@ def split_forms(lines: list[Line]) -> list[FormBlock]:
 def _texts_to_simplify(lines: list[Line]) -> set[str]:
     """What titles, table heads and label lookups read in Simplified characters: each line's key, and
     each cell's key with and without its trailing colon (ASCII needs no conversion: lines whose key
-    is ASCII are left out, and ASCII keys among the rest are left to prime, which skips them)."""
+    is ASCII are left out, and so are ASCII cell keys)."""
     chinese = [line for line in lines if not line.key.isascii()]
     texts = {line.key for line in chinese}
-    keys = {c.key for line in chinese for c in line.cells}
-    texts.update(keys)
+    keys = {k for line in chinese for c in line.cells if not (k := c.key).isascii()}
+    texts |= keys
     texts.update([k.rstrip(":：") for k in keys if k.endswith(_COLONS)])
     return texts
 
