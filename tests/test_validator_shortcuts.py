@@ -362,7 +362,7 @@ def test_a_name_like_cell_is_one_of_two_characters_or_more_neither_a_value_nor_a
     from extractor.layout import Cell
     from extractor.rows import is_number_cell, looks_like_value
     from extractor.validate import structure
-    pieces = ["≥", "=", "＜", "(", "（", "/", "1", "０", "٣", "12.5", "%", "％", "百分", "百", "分", "人", "指标", "产出指标",
+    pieces = ["≥", "=", "＜", "(", "（", "/", "1", "０", "٣", "12.5", "+", "-", "－", "-3", "+0.5", "1,234", "%", "％", "百分", "百", "分", "人", "指标", "产出指标",
               " ", ",", "，", "a", "完成率"]
     rng = random.Random(5)
     samples = [c.text for _, reading in readings()[:50] for line in reading.block.lines for c in line.cells]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from extractor.framework import LEVEL1, allowed_parents
 from extractor.layout import Cell, Line
@@ -80,7 +80,7 @@ def indicator_lines(form: AnyForm, regions: FormRegions) -> list[tuple[Line, Cel
     Each row's labels are peeled as from a fresh :class:`LabelState` (no level in force); one
     state serves every row, as the only field ``peel_labels`` sets (the 一级 column) is read only
     under a 一级 in force, which it never sets. The name is the first cell after the labels that
-    may be one (:func:`_may_be_name`): a row with no such cell among all its cells has none
+    may be one (:func:`_first_name`): a row with no such cell among all its cells has none
     after its labels either, and is not peeled."""
     self_evaluation = isinstance(form, SelfEvaluationForm)
     found = []
@@ -90,13 +90,16 @@ def indicator_lines(form: AnyForm, regions: FormRegions) -> list[tuple[Line, Cel
         if self_evaluation and anchor is None:
             continue
         head = line.cells if anchor is None else line.cells[:anchor]
-        first = next((i for i, c in enumerate(head) if _may_be_name(c)), None)
+        first = _first_name(head)
         if first is None:
             continue
-        _, _, rest, _ = peel_labels(head, state)
-        peeled = len(head) - len(rest)
-        name = head[first] if peeled <= first else next((c for c in rest if _may_be_name(c)), None)
-        if name is not None and (anchor is not None or len(name.key) > 4 or len(rest) > 1):
+        peeled = len(head) - len(peel_labels(head, state)[2])
+        if peeled > first:
+            first = _first_name(head, peeled)
+            if first is None:
+                continue
+        name = head[first]
+        if anchor is not None or len(name.key) > 4 or len(head) - peeled > 1:
             found.append((line, name))
     return found
 
@@ -106,11 +109,24 @@ def indicator_lines(form: AnyForm, regions: FormRegions) -> list[tuple[Line, Cel
 _VALUE_LEAD = re.compile(r"[=≥≤<>≧≦＝＞＜(（/]|\d")
 
 
+def _first_name(cells: Sequence[Cell], start: int = 0) -> int | None:
+    """The index of the first name-like cell from ``start`` on: two characters or more, not a
+    value (``looks_like_value``), not a number (``is_number_cell``). A cell's key is its text's
+    key, so a number's key starts with a digit or a sign (``parse_number`` reads the key): only
+    a key that starts with + or - is parsed here (one with a digit is a value already)."""
+    lead, number = _VALUE_LEAD.match, parse_number
+    for i in range(start, len(cells)):
+        cell = cells[i]
+        k = cell.key
+        if (len(k) >= 2 and lead(k) is None and "%" not in k and "％" not in k and "百分" not in k
+                and (k[0] not in "+-" or number(cell.text) is None)):
+            return i
+    return None
+
+
 def _may_be_name(cell: Cell) -> bool:
-    """A name-like cell: two characters or more, not a value (``looks_like_value``), not a number."""
-    k = cell.key
-    return (len(k) >= 2 and _VALUE_LEAD.match(k) is None and "%" not in k and "％" not in k and "百分" not in k
-            and parse_number(cell.text) is None)
+    """A name-like cell (see :func:`_first_name`)."""
+    return _first_name((cell,)) == 0
 
 
 class _NameIndex:
