@@ -324,3 +324,66 @@ def test_keys_looked_up_inline_are_keys_folded_whether_or_not_the_key_index_hold
         assert found[0] == by_key
         normalize.key_index().clear()       # every look-up misses: key() folds each text
         assert (misread._row_values(form), list(structure.check_hierarchy(form)), list(structure.check_duplicates(form))) == found
+
+
+def _indicator_lines_the_long_way(form, regions):
+    """structure.indicator_lines as first written: a fresh label state for every row, each row peeled."""
+    from extractor.rows import LabelState, find_score_anchor, is_number_cell, looks_like_value, peel_labels
+    from schemas import SelfEvaluationForm
+    found = []
+    for line in regions.table:
+        anchor = find_score_anchor(line.cells)
+        if isinstance(form, SelfEvaluationForm) and anchor is None:
+            continue
+        head = line.cells if anchor is None else line.cells[:anchor]
+        _, _, rest, _ = peel_labels(head, LabelState())
+        name = next((c for c in rest if len(c.key) >= 2 and not looks_like_value(c) and not is_number_cell(c)), None)
+        if name is not None and (anchor is not None or len(name.key) > 4 or len(rest) > 1):
+            found.append((line, name))
+    return found
+
+
+def test_indicator_lines_peeled_only_where_a_name_may_stand_are_those_of_every_row_peeled():
+    from extractor.layout import Line
+    from extractor.regions import FormRegions
+    from extractor.validate import structure
+    rng = random.Random(11)
+    for _, reading in readings():
+        regions = reading.regions
+        assert structure.indicator_lines(reading.form, regions) == _indicator_lines_the_long_way(reading.form, regions)
+        # the same rows with their cells shuffled, labels moved into the middle, rows dropped: any order of cells
+        lines = [Line(l.number, l.start, l.raw, tuple(rng.sample(l.cells, len(l.cells))), l.key)
+                 for l in regions.table if rng.random() < 0.8]
+        shuffled = SimpleNamespace(table=lines)
+        assert structure.indicator_lines(reading.form, shuffled) == _indicator_lines_the_long_way(reading.form, shuffled)
+
+
+def test_a_name_like_cell_is_one_of_two_characters_or_more_neither_a_value_nor_a_number():
+    from extractor.layout import Cell
+    from extractor.rows import is_number_cell, looks_like_value
+    from extractor.validate import structure
+    pieces = ["≥", "=", "＜", "(", "（", "/", "1", "０", "٣", "12.5", "+", "-", "－", "-3", "+0.5", "1,234", "%", "％", "百分", "百", "分", "人", "指标", "产出指标",
+              " ", ",", "，", "a", "完成率"]
+    rng = random.Random(5)
+    samples = [c.text for _, reading in readings()[:50] for line in reading.block.lines for c in line.cells]
+    samples += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 5))) for _ in range(5000)]
+    for text in samples:
+        cell = Cell(0, text, key(text), 0, len(text), 0)
+        long_way = len(cell.key) >= 2 and not looks_like_value(cell) and not is_number_cell(cell)
+        assert structure._may_be_name(cell) == long_way, text
+
+
+def test_names_found_inside_a_cell_by_a_scan_are_those_found_by_its_substrings():
+    from extractor.validate import structure
+    rng = random.Random(9)
+    alphabet = "产出数量指标培训人数完成率ab1"
+    for _ in range(300):
+        names = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(rng.randint(1, 12))]
+        index = structure._NameIndex(names)
+        assert index.scan is not None
+        for _ in range(30):
+            k = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+            long_way = k in index.names or k in index.joined or index.holds_name(k)
+            assert index.matches(k) == long_way, (names, k)
+    many = structure._NameIndex([f"指标{i}" for i in range(2000)])
+    assert many.scan is None and many.matches("某某指标17某某") and not many.matches("某某指标")

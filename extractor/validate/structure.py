@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from extractor.framework import LEVEL1, allowed_parents
 from extractor.layout import Cell, Line
-from extractor.normalize import key, key_index
+from extractor.normalize import key, key_index, parse_number
 from extractor.regions import FormRegions
-from extractor.rows import LabelState, find_score_anchor, is_number_cell, looks_like_value, peel_labels
+from extractor.rows import LabelState, find_score_anchor, peel_labels
 from extractor.validate.findings import Finding
 from schemas import SelfEvaluationForm, TargetDeclarationForm
 
@@ -74,19 +75,58 @@ def check_required(form: AnyForm) -> Iterable[Finding]:
 
 
 def indicator_lines(form: AnyForm, regions: FormRegions) -> list[tuple[Line, Cell]]:
-    """Source rows of the indicator table that look like indicator rows, each with its name-like cell."""
+    """Source rows of the indicator table that look like indicator rows, each with its name-like cell.
+
+    Each row's labels are peeled as from a fresh :class:`LabelState` (no level in force); one
+    state serves every row, as the only field ``peel_labels`` sets (the 一级 column) is read only
+    under a 一级 in force, which it never sets. The name is the first cell after the labels that
+    may be one (:func:`_first_name`): a row with no such cell among all its cells has none
+    after its labels either, and is not peeled."""
     self_evaluation = isinstance(form, SelfEvaluationForm)
     found = []
+    state = LabelState()
     for line in regions.table:
         anchor = find_score_anchor(line.cells)
         if self_evaluation and anchor is None:
             continue
         head = line.cells if anchor is None else line.cells[:anchor]
-        _, _, rest, _ = peel_labels(head, LabelState())
-        name = next((c for c in rest if len(c.key) >= 2 and not looks_like_value(c) and not is_number_cell(c)), None)
-        if name is not None and (anchor is not None or len(name.key) > 4 or len(rest) > 1):
+        first = _first_name(head)
+        if first is None:
+            continue
+        peeled = len(head) - len(peel_labels(head, state)[2])
+        if peeled > first:
+            first = _first_name(head, peeled)
+            if first is None:
+                continue
+        name = head[first]
+        if anchor is not None or len(name.key) > 4 or len(head) - peeled > 1:
             found.append((line, name))
     return found
+
+
+# What rows.looks_like_value searches for, in two parts: a leading character (one match at the
+# start, not a search that tries every branch at every character) and a part anywhere.
+_VALUE_LEAD = re.compile(r"[=≥≤<>≧≦＝＞＜(（/]|\d")
+
+
+def _first_name(cells: Sequence[Cell], start: int = 0) -> int | None:
+    """The index of the first name-like cell from ``start`` on: two characters or more, not a
+    value (``looks_like_value``), not a number (``is_number_cell``). A cell's key is its text's
+    key, so a number's key starts with a digit or a sign (``parse_number`` reads the key): only
+    a key that starts with + or - is parsed here (one with a digit is a value already)."""
+    lead, number = _VALUE_LEAD.match, parse_number
+    for i in range(start, len(cells)):
+        cell = cells[i]
+        k = cell.key
+        if (len(k) >= 2 and lead(k) is None and "%" not in k and "％" not in k and "百分" not in k
+                and (k[0] not in "+-" or number(cell.text) is None)):
+            return i
+    return None
+
+
+def _may_be_name(cell: Cell) -> bool:
+    """A name-like cell (see :func:`_first_name`)."""
+    return _first_name((cell,)) == 0
 
 
 class _NameIndex:
@@ -94,18 +134,32 @@ class _NameIndex:
 
     A cell matches a name when either contains the other (a name split over cells, or a cell
     holding the name and more). Exact keys are a set lookup; containment is a search in the
-    names joined once, and over the cell's own substrings of a name's length: linear in the form.
+    names joined once, and for a name inside the cell: while the names are few for their
+    lengths (at most :data:`_SCAN_PER_LENGTH` a length), each name searched for in the cell in
+    one C-level pass, else the cell's own substrings of a name's length looked up: linear in
+    the form either way.
     """
 
     def __init__(self, names: list[str]) -> None:
         self.names = set(names)
         self.lengths = sorted({len(n) for n in self.names})
         self.joined = "\x00".join(self.names)
+        self.scan = tuple(self.names) if len(self.names) <= _SCAN_PER_LENGTH * len(self.lengths) else None
 
     def matches(self, k: str) -> bool:
         if k in self.names or k in self.joined:
             return True
+        if self.scan is not None:       # a name inside k is shorter than k: k itself is not a name
+            return any(map(k.__contains__, self.scan))
+        return self.holds_name(k)
+
+    def holds_name(self, k: str) -> bool:
+        """Whether a name shorter than ``k`` is a substring of it, by ``k``'s substrings."""
         return any(k[i:i + n] in self.names for n in self.lengths if n < len(k) for i in range(len(k) - n + 1))
+
+
+# Names a length under which one C-level scan over the names beats a look-up per substring.
+_SCAN_PER_LENGTH = 32
 
 
 def check_completeness(form: AnyForm, regions: FormRegions) -> Iterable[Finding]:
