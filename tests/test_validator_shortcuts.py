@@ -370,7 +370,7 @@ def test_a_name_like_cell_is_one_of_two_characters_or_more_neither_a_value_nor_a
     for text in samples:
         cell = Cell(0, text, key(text), 0, len(text), 0)
         long_way = len(cell.key) >= 2 and not looks_like_value(cell) and not is_number_cell(cell)
-        assert structure._may_be_name(cell) == long_way, text
+        assert (structure._first_name((cell,)) == 0) == long_way, text   # the cell alone: name-like or not
 
 
 def test_names_found_inside_a_cell_by_a_scan_are_those_found_by_its_substrings():

@@ -124,11 +124,6 @@ def _first_name(cells: Sequence[Cell], start: int = 0) -> int | None:
     return None
 
 
-def _may_be_name(cell: Cell) -> bool:
-    """A name-like cell (see :func:`_first_name`)."""
-    return _first_name((cell,)) == 0
-
-
 class _NameIndex:
     """The extracted rows' names, indexed once: is a source cell one of them, or part of one?
 
